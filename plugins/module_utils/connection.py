@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From module options to a CIM client: the WinRM endpoint and pywinrm's Protocol."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Mapping, Optional
+
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManClient
+
+try:
+    from winrm.protocol import Protocol
+except ImportError:
+    Protocol = None
+    WINRM_IMPORT_ERROR: Optional[str] = traceback.format_exc()
+else:
+    WINRM_IMPORT_ERROR = None
+
+DEFAULT_PORTS = {"http": 5985, "https": 5986}
+
+
+class ConnectionOptionsError(ValueError):
+    """Options that cannot make a connection, found before any request is sent."""
+
+
+def endpoint(params: Mapping[str, Any]) -> str:
+    scheme = params.get("scheme") or "https"
+    host = str(params["hostname"])
+    if ":" in host and not host.startswith("["):
+        host = "[%s]" % host  # a bare IPv6 address
+    port = params.get("port") or DEFAULT_PORTS[scheme]
+    path = params.get("path") or "/wsman"
+    return "%s://%s:%s/%s" % (scheme, host, port, path.lstrip("/"))
+
+
+def protocol_kwargs(params: Mapping[str, Any]) -> dict:
+    """pywinrm Protocol arguments; checked here so a mistake is reported before the host is contacted."""
+    operation_timeout = int(params.get("operation_timeout") or 20)
+    read_timeout = int(params.get("read_timeout") or 30)
+    if operation_timeout < 1 or read_timeout <= operation_timeout:
+        raise ConnectionOptionsError("read_timeout (%d) must be greater than operation_timeout (%d), which must be "
+                                     "at least 1" % (read_timeout, operation_timeout))
+    transport = params.get("transport") or "ntlm"
+    if transport == "certificate" and not (params.get("client_cert") and params.get("client_key")):
+        raise ConnectionOptionsError("transport=certificate needs client_cert and client_key")
+    kwargs = {
+        "endpoint": endpoint(params), "transport": transport,
+        "username": params.get("username"), "password": params.get("password"),
+        "server_cert_validation": "validate" if params.get("validate_certs", True) else "ignore",
+        "message_encryption": params.get("message_encryption") or "auto",
+        "operation_timeout_sec": operation_timeout, "read_timeout_sec": read_timeout,
+    }
+    if params.get("ca_path"):
+        kwargs["ca_trust_path"] = params["ca_path"]
+    if transport == "certificate":
+        kwargs["cert_pem"] = params["client_cert"]
+        kwargs["cert_key_pem"] = params["client_key"]
+    return kwargs
+
+
+def cim_client(params: Mapping[str, Any]) -> CimClient:
+    """A CIM client for root/virtualization/v2 on the host the options name."""
+    if Protocol is None:
+        raise ConnectionOptionsError("pywinrm is not installed")
+    kwargs = protocol_kwargs(params)
+    protocol = Protocol(**kwargs)
+    return CimClient(WSManClient(protocol, endpoint=kwargs["endpoint"],
+                                 operation_timeout=kwargs["operation_timeout_sec"]))

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The failover module's body: parameters in, the domain run, one Ansible result out."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.hyperv.replica.plugins.module_utils import connection
+from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request, VmResult
+from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError
+from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError
+
+
+def _diff(results: List[VmResult]) -> Dict[str, Any]:
+    before = {"%s (%s)" % (r.vm.name, r.vm.id): r.vm.state_name for r in results}
+    after = {"%s (%s)" % (r.vm.name, r.vm.id): r.as_dict()["state_after"] for r in results}
+    return {"before": before, "after": after}
+
+
+def _summary(results: List[VmResult], desired: str) -> str:
+    failed = [r for r in results if r.error]
+    if failed:
+        return "%d of %d VMs failed: %s" % (len(failed), len(results), " | ".join(r.error for r in failed))
+    changed = sum(1 for r in results if r.changed)
+    return "%d of %d VMs %s, %d already were" % (changed, len(results), desired.replace("_", " "),
+                                                 len(results) - changed)
+
+
+def run_failover(module: AnsibleModule) -> None:
+    if connection.WINRM_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("pywinrm"), exception=connection.WINRM_IMPORT_ERROR)
+    params = module.params
+    request = Request(vms=params["vms"], desired=params["state"], recovery_point=params["recovery_point"],
+                      wait=params["wait"], check_mode=module.check_mode)
+    host = connection.endpoint(params)
+    try:
+        cim = connection.cim_client(params)
+        run = ReplicaRun(cim, Waiter(timeout=params["wait_timeout"], interval=params["poll_interval"]))
+        results = run.converge(request)
+    except (VmLookupError, connection.ConnectionOptionsError) as exc:
+        module.fail_json(msg=str(exc), changed=False, vms=[])
+    except WSManError as exc:
+        module.fail_json(msg="%s: %s" % (host, exc), changed=False, vms=[])
+    result: Dict[str, Any] = {
+        "changed": any(r.changed for r in results),
+        "vms": [r.as_dict() for r in results],
+        "msg": _summary(results, request.desired),
+    }
+    if module._diff:  # pylint: disable=protected-access
+        result["diff"] = _diff(results)
+    if any(r.error for r in results):
+        module.fail_json(**result)
+    module.exit_json(**result)

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Msvm_ConcreteJob: what its states mean, and waiting for many jobs with one query per poll."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional
+
+from ansible_collections.hyperv.replica.plugins.module_utils import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance
+from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+
+JOB_STATES = {
+    2: "New", 3: "Starting", 4: "Running", 5: "Suspended", 6: "Shutting Down", 7: "Completed",
+    8: "Terminated", 9: "Killed", 10: "Exception", 11: "Service", 32768: "Completed with Warnings",
+}
+# Microsoft's samples and Hyper-V's own client count 32768 as success.
+SUCCEEDED = frozenset((7, 32768))
+# 11 (Service) is a vendor problem state; like libvirt we stop there rather than poll until the timeout.
+FAILED = frozenset((8, 9, 10, 11))
+
+# Job ids per WQL query: keeps a poll of hundreds of jobs within a few requests and far below the envelope.
+POLL_CHUNK = 50
+
+
+@dataclass
+class Job:
+    """The part of a Msvm_ConcreteJob a caller reports."""
+
+    id: str
+    state: int
+    percent: Optional[int] = None
+    error_code: Optional[int] = None
+    error_description: str = ""
+    error_summary: str = ""
+    vanished: bool = False
+    # Seconds on the run's waiter when this job was first seen finished.
+    seen_at: Optional[float] = None
+
+    @property
+    def state_name(self) -> str:
+        if self.vanished:
+            return "Removed"
+        return JOB_STATES.get(self.state, "Unknown (%s)" % self.state)
+
+    @property
+    def finished(self) -> bool:
+        return self.vanished or self.state in SUCCEEDED or self.state in FAILED
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state in SUCCEEDED
+
+    def error(self) -> str:
+        """The job's own explanation of a failure, as Windows gives it."""
+        text = self.error_description or self.error_summary or "no description"
+        return "job %s ended %s (ErrorCode %s): %s" % (self.id, self.state_name, self.error_code, text)
+
+    @classmethod
+    def from_instance(cls, instance: Instance) -> "Job":
+        return cls(
+            id=str(instance.get("InstanceID") or ""),
+            state=int(instance.get("JobState") or 0),
+            percent=instance.get("PercentComplete"),
+            error_code=instance.get("ErrorCode"),
+            error_description=str(instance.get("ErrorDescription") or ""),
+            error_summary=str(instance.get("ErrorSummaryDescription") or ""),
+        )
+
+
+def read_jobs(cim: CimClient, job_ids: Iterable[str]) -> Dict[str, Job]:
+    """Current state of the given jobs, one query per POLL_CHUNK ids; ids keyed upper-case (GUIDs)."""
+    ids = sorted({i.upper() for i in job_ids})
+    found: Dict[str, Job] = {}
+    for chunk in wql.chunks(ids, POLL_CHUNK):
+        for instance in cim.query(wql.select("Msvm_ConcreteJob", wql.any_equal("InstanceID", chunk))):
+            job = Job.from_instance(instance)
+            found[job.id.upper()] = job
+    return found
+
+
+def wait_for_jobs(cim: CimClient, job_ids: List[str], waiter: Waiter) -> Dict[str, Job]:
+    """Poll until every job is finished or the waiter expires; returns the last state seen of each job.
+
+    A job missing from the answer was removed after it finished (TimeBeforeRemoval): it is reported
+    ``vanished`` and the caller learns the outcome from the VM's state instead.
+    """
+    last: Dict[str, Job] = {}
+    pending = {i.upper() for i in job_ids}
+    while pending:
+        seen = read_jobs(cim, pending)
+        for job_id in list(pending):
+            job = seen.get(job_id) or Job(id=job_id, state=0, vanished=True)
+            last[job_id] = job
+            if job.finished:
+                job.seen_at = waiter.elapsed()
+                pending.discard(job_id)
+        if not pending or waiter.expired:
+            break
+        waiter.pause()
+    return last

@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Failing over and reverting Replica VMs: what each VM needs, doing it, and what happened.
+
+Idempotency comes from the VM's replication state (hyperv-replica-wmi notes 2.3, 3.1-3.4): a VM already
+where it should be is left alone; a VM where the operation is impossible gets a message naming it, its
+state and the way out, and the other VMs of the call go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from ansible_collections.hyperv.replica.plugins.module_utils import jobs, recovery_points, wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Reference
+from ansible_collections.hyperv.replica.plugins.module_utils.vm import (
+    COMMITTED, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF,
+    RECOVERED, REPLICATING, REPLICATION_STATES, SYNCED_COMPLETE, VM, find_vms, read_vms)
+from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManTransportError
+
+FAILED_OVER = "failed_over"
+REVERTED = "reverted"
+
+RETURN_CODES = {
+    0: "Completed with No Error", 4096: "Method Parameters Checked - Job Started", 32768: "Failed",
+    32769: "Access Denied", 32770: "Not Supported", 32771: "Status is unknown", 32772: "Timeout",
+    32773: "Invalid parameter", 32774: "System is in use", 32775: "Invalid state for this operation",
+    32776: "Incorrect data type", 32777: "System is not available", 32778: "Out of memory",
+    32779: "File not found",
+}
+JOB_STARTED = 4096
+
+_REPLICA_MODES = (MODE_REPLICA, MODE_EXTENDED_REPLICA)
+_RESUME_FIRST = (7, 9, 10, 11, 15)
+
+
+@dataclass
+class Plan:
+    """What one VM needs: ``method`` to call, nothing (both empty), or an ``error`` explaining why not."""
+
+    method: str = ""
+    expected_state: Optional[int] = None
+    error: str = ""
+
+
+def _mode_error(vm: VM) -> str:
+    if vm.mode == MODE_PRIMARY:
+        return ("VM %s is the Primary (replication state %s): failover runs on its Replica VM; target the replica "
+                "server instead" % (vm.label, vm.state_name))
+    if vm.mode == MODE_TEST_REPLICA:
+        return ("VM %s is a Test Replica (made by a test failover): fail over or revert the Replica VM it was "
+                "created from, and remove the test VM with Stop-VMFailover" % vm.label)
+    if vm.mode == MODE_NONE:
+        return ("VM %s is not replicated (replication mode None): enable replication (Enable-VMReplication) or "
+                "remove it from vms" % vm.label)
+    return "VM %s has replication mode %s, which this module does not fail over" % (vm.label, vm.mode_name)
+
+
+def _committed_error(vm: VM) -> str:
+    return ("VM %s is Committed: its failover was committed (Complete-VMFailover) and cannot be repeated or "
+            "reverted; reverse replication (Set-VMReplication -Reverse) to protect it again" % vm.label)
+
+
+def _must_be_off(vm: VM, operation: str) -> str:
+    return ("VM %s is %s (%s); %s needs it off: shut it down or turn it off (Stop-VM) and run again"
+            % (vm.label, vm.power_name, vm.state_name, operation))
+
+
+def plan_failover(vm: VM) -> Plan:
+    if vm.mode not in _REPLICA_MODES:
+        return Plan(error=_mode_error(vm))
+    if vm.state == RECOVERED:
+        return Plan()
+    if vm.state == COMMITTED:
+        return Plan(error=_committed_error(vm))
+    if vm.state in _RESUME_FIRST:
+        return Plan(error="VM %s is %s: resume replication (Resume-VMReplication) and wait until it is Replicating, "
+                          "then run again" % (vm.label, vm.state_name))
+    if vm.state != REPLICATING:
+        return Plan(error="VM %s is %s: failover needs Replicating; check it with Get-VMReplication, bring replication "
+                          "back to Replicating and run again" % (vm.label, vm.state_name))
+    if vm.power != POWER_OFF:
+        return Plan(error=_must_be_off(vm, "failover"))
+    return Plan(method="InitiateFailover", expected_state=RECOVERED)
+
+
+def plan_revert(vm: VM) -> Plan:
+    if vm.mode == MODE_PRIMARY and vm.state == SYNCED_COMPLETE:
+        # A primary prepared for planned failover: Stop-VMFailover cancels it with RevertFailover.
+        return Plan(method="RevertFailover", expected_state=REPLICATING)
+    if vm.mode not in _REPLICA_MODES:
+        return Plan(error=_mode_error(vm))
+    if vm.state == REPLICATING:
+        return Plan()
+    if vm.state == COMMITTED:
+        return Plan(error=_committed_error(vm))
+    if vm.state != RECOVERED:
+        return Plan(error="VM %s is %s: there is no failover to revert (revert needs Recovered); check it with "
+                          "Get-VMReplication" % (vm.label, vm.state_name))
+    if vm.power != POWER_OFF:
+        return Plan(error=_must_be_off(vm, "revert"))
+    return Plan(method="RevertFailover", expected_state=REPLICATING)
+
+
+def plan(vm: VM, desired: str) -> Plan:
+    return plan_failover(vm) if desired == FAILED_OVER else plan_revert(vm)
+
+
+@dataclass
+class VmResult:
+    """What the module reports for one VM."""
+
+    vm: VM
+    plan: Plan
+    changed: bool = False
+    state_after: str = ""
+    recovery_point: Optional[Dict[str, Any]] = None
+    job: Optional[jobs.Job] = None
+    invoked_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    error: str = ""
+    fault: Dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> Dict[str, Any]:
+        waited = None
+        if self.invoked_at is not None and self.finished_at is not None:
+            waited = round(self.finished_at - self.invoked_at, 3)
+        return {
+            "name": self.vm.name, "id": self.vm.id, "changed": self.changed, "operation": self.plan.method or None,
+            "state_before": self.vm.state_name, "state_after": self.state_after or self.vm.state_name,
+            "mode": self.vm.mode_name, "power_state": self.vm.power_name, "recovery_point": self.recovery_point,
+            "job_id": self.job.id if self.job else None, "job_state": self.job.state_name if self.job else None,
+            "percent_complete": self.job.percent if self.job else None, "seconds_waited": waited,
+            "error": self.error or None,
+        }
+
+
+@dataclass
+class Request:
+    """The module's parameters, as the domain needs them."""
+
+    vms: List[str]
+    desired: str
+    recovery_point: str = recovery_points.LATEST
+    wait: bool = True
+    check_mode: bool = False
+
+
+def replication_service(cim: CimClient) -> Reference:
+    """The host's single Msvm_ReplicationService (Microsoft's samples take the first result too)."""
+    services = cim.query(wql.select("Msvm_ReplicationService"))
+    if not services:
+        raise WSManError("the host has no Msvm_ReplicationService: is the Hyper-V role installed?")
+    return services[0].reference()
+
+
+class ReplicaRun:
+    """One module run: plan every VM, start what needs starting, wait, and read back the truth."""
+
+    def __init__(self, cim: CimClient, waiter: Waiter) -> None:
+        self.cim = cim
+        self.waiter = waiter
+        # Set when the host stops answering: later VMs are reported as not started rather than tried.
+        self.lost = ""
+
+    def converge(self, request: Request) -> List[VmResult]:
+        vms = find_vms(self.cim, request.vms)
+        results = [VmResult(vm=vm, plan=plan(vm, request.desired)) for vm in vms]
+        for result in results:
+            result.error = result.plan.error
+        acting = [r for r in results if r.plan.method and not r.error]
+        if request.check_mode:
+            for result in acting:
+                result.changed = True
+                result.state_after = REPLICATION_STATES[result.plan.expected_state or 0]
+            return results
+        if acting:
+            service = replication_service(self.cim)
+            for result in acting:
+                if self.lost:
+                    result.error = "VM %s was not started: %s" % (result.vm.label, self.lost)
+                else:
+                    self._start(service, result, request)
+            started = [r for r in acting if r.job and not r.error]
+            try:
+                if request.wait and started:
+                    self._wait(started)
+                self._read_back(results)
+            except WSManError as exc:
+                # Operations already started must still be reported: say what is unknown instead of failing blind.
+                for result in acting:
+                    if result.changed and not result.error:
+                        result.error = ("%s on VM %s was started (job %s) but its outcome could not be read: %s; "
+                                        "check the VM with Get-VMReplication" % (
+                                            result.plan.method, result.vm.label,
+                                            result.job.id if result.job else "none", exc))
+        return results
+
+    def _start(self, service: Reference, result: VmResult, request: Request) -> None:
+        params: Dict[str, Any] = {"ComputerSystem": result.vm.reference()}
+        try:
+            if result.plan.method == "InitiateFailover" and request.recovery_point != recovery_points.LATEST:
+                points = recovery_points.list_recovery_points(self.cim, result.vm)
+                point = recovery_points.choose(points, result.vm, request.recovery_point)
+                result.recovery_point = point.as_dict()
+                params["SnapshotSettingData"] = point.reference()
+            result.invoked_at = self.waiter.elapsed()
+            outcome = self.cim.invoke(service, result.plan.method, params)
+        except recovery_points.RecoveryPointError as exc:
+            result.error = str(exc)
+            return
+        except WSManTransportError as exc:
+            # No answer: the host may or may not have acted, and the VMs after this one are not tried.
+            self.lost = str(exc)
+            result.error = ("%s on VM %s got no answer, so whether it started is unknown: %s; check the VM with "
+                            "Get-VMReplication and run again" % (result.plan.method, result.vm.label, exc))
+            return
+        except WSManError as exc:
+            result.error = "%s on VM %s failed: %s" % (result.plan.method, result.vm.label, exc)
+            return
+        if outcome.return_value == 0:
+            result.changed = True
+            result.finished_at = self.waiter.elapsed()
+        elif outcome.return_value == JOB_STARTED:
+            result.changed = True
+            job_ref = outcome.outputs.get("Job")
+            job_id = job_ref.selector("InstanceID") if isinstance(job_ref, Reference) else None
+            if not job_id:
+                result.error = "%s on VM %s started a job but returned no Job reference" % (
+                    result.plan.method, result.vm.label)
+                return
+            result.job = jobs.Job(id=job_id.upper(), state=2)
+        else:
+            code = outcome.return_value
+            result.error = ("%s on VM %s was refused by the host: %s (%s); the VM is %s, check it with "
+                            "Get-VMReplication" % (result.plan.method, result.vm.label,
+                                                   RETURN_CODES.get(code, "unknown return code"), code,
+                                                   result.vm.state_name))
+        if result.plan.method == "InitiateFailover" and result.recovery_point is None and not result.error:
+            result.recovery_point = {"id": None, "name": "latest", "type": "latest", "created": None}
+
+    def _wait(self, started: List[VmResult]) -> None:
+        by_id = {r.job.id: r for r in started if r.job}
+        finished = jobs.wait_for_jobs(self.cim, list(by_id), self.waiter)
+        for job_id, job in finished.items():
+            result = by_id[job_id]
+            result.job = job
+            if job.finished:
+                result.finished_at = job.seen_at if job.seen_at is not None else self.waiter.elapsed()
+            if job.finished and not job.succeeded and not job.vanished:
+                result.error = "%s on VM %s failed: %s" % (result.plan.method, result.vm.label, job.error())
+            elif not job.finished:
+                result.error = ("%s on VM %s is still in progress after %ds (job %s %s, %s%% complete); the job was "
+                                "left running: run again with a longer wait_timeout to follow it" % (
+                                    result.plan.method, result.vm.label, int(self.waiter.elapsed()), job.id,
+                                    job.state_name, job.percent if job.percent is not None else "?"))
+
+    def _read_back(self, results: List[VmResult]) -> None:
+        now = read_vms(self.cim, [r.vm.id for r in results])
+        for result in results:
+            current = now.get(result.vm.id)
+            if current is None:
+                continue
+            result.state_after = current.state_name
+            job = result.job
+            if job and job.vanished and result.plan.expected_state != current.state:
+                # The job was removed before we saw it end; the VM state says it did not do its work.
+                result.error = "%s on VM %s: its job %s is gone and the VM is %s, not %s" % (
+                    result.plan.method, result.vm.label, job.id, current.state_name,
+                    REPLICATION_STATES.get(result.plan.expected_state or 0))

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the client knows of the root/virtualization/v2 classes it reads: keys and property types.
+
+WS-Man sends every scalar as text, so integers and booleans can only be typed from the class definition
+(the MOF), as pypsrp and libvirt do. Properties not listed here stay strings; arrays listed here are always
+lists, even with one element, which the wire cannot tell apart from a scalar.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+V2_NAMESPACE = "root/virtualization/v2"
+WMI_URI_PREFIX = "http://schemas.microsoft.com/wbem/wsman/1/wmi/"
+V2_URI = WMI_URI_PREFIX + V2_NAMESPACE
+
+# CIM type names as in the MOF; "[]" marks arrays.
+PROPERTY_TYPES: Dict[str, Dict[str, str]] = {
+    "Msvm_ComputerSystem": {
+        "EnabledState": "uint16", "RequestedState": "uint16", "HealthState": "uint16",
+        "OperationalStatus": "uint16[]", "StatusDescriptions": "string[]",
+        "ReplicationState": "uint16", "ReplicationHealth": "uint16", "ReplicationMode": "uint16",
+        "FailedOverReplicationType": "uint16", "LastReplicationType": "uint16",
+        "OnTimeInMilliseconds": "uint64", "ProcessID": "uint32", "NumberOfNumaNodes": "uint16",
+        "EnhancedSessionModeState": "uint16", "AvailableRequestedStates": "uint16[]",
+    },
+    "Msvm_ConcreteJob": {
+        "JobState": "uint16", "PercentComplete": "uint16", "ErrorCode": "uint16", "JobType": "uint16",
+        "Cancellable": "boolean", "DeleteOnCompletion": "boolean", "Priority": "uint32",
+        "OperationalStatus": "uint16[]", "StatusDescriptions": "string[]", "HealthState": "uint16",
+        "RecoveryAction": "uint16", "LocalOrUtcTime": "uint16", "RunMonth": "uint8", "RunDay": "sint8",
+        "RunDayOfWeek": "sint8",
+    },
+    "Msvm_ReplicationService": {
+        "EnabledState": "uint16", "EnabledDefault": "uint16", "RequestedState": "uint16",
+        "HealthState": "uint16", "OperationalStatus": "uint16[]", "Started": "boolean",
+    },
+    "Msvm_VirtualSystemSettingData": {
+        "AutomaticStartupActionSequenceNumber": "uint16", "AutomaticShutdownAction": "uint16",
+        "AutomaticStartupAction": "uint16", "AutomaticRecoveryAction": "uint16",
+        "IsSaved": "boolean", "Version": "string", "BootOrder": "uint16[]",
+    },
+    "Msvm_ReplicationRelationship": {
+        "ReplicationState": "uint16", "ReplicationHealth": "uint16", "FailedOverReplicationType": "uint16",
+        "LastReplicationType": "uint16",
+    },
+}
+
+# Key properties, in the order Windows lists them in an object path.
+KEYS: Dict[str, Tuple[str, ...]] = {
+    "Msvm_ComputerSystem": ("CreationClassName", "Name"),
+    "Msvm_ReplicationService": ("CreationClassName", "Name", "SystemCreationClassName", "SystemName"),
+    "Msvm_ConcreteJob": ("InstanceID",),
+    "Msvm_VirtualSystemSettingData": ("InstanceID",),
+    "Msvm_ReplicationRelationship": ("InstanceID",),
+}
+
+
+def class_uri(class_name: str) -> str:
+    return V2_URI + "/" + class_name
+
+
+def property_type(class_name: str, prop: str) -> str:
+    """The CIM type of a property, or "" when the client does not know it (the value then stays text)."""
+    return PROPERTY_TYPES.get(class_name, {}).get(prop, "")

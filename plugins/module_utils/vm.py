@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Virtual machines (Msvm_ComputerSystem): finding them by name or GUID, and naming their states.
+
+Numbers are the WMI ones (hyperv-replica-wmi notes 2.2-2.4), not PowerShell's, which are off by one.
+Caption/Description are localized on real hosts, so VMs are told from the host object by their GUID Name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional
+
+from ansible_collections.hyperv.replica.plugins.module_utils import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance, Reference
+
+REPLICATION_STATES = {
+    0: "Disabled", 1: "Ready for replication", 2: "Waiting to complete initial replication", 3: "Replicating",
+    4: "Synced replication complete", 5: "Recovered", 6: "Committed", 7: "Suspended", 8: "Critical",
+    9: "Waiting to start resynchronization", 10: "Resynchronizing", 11: "Resynchronization suspended",
+    12: "Failover in progress", 13: "Failback in progress", 14: "Failback complete",
+    15: "Disk update in progress", 16: "Disk update critical", 17: "Unknown",
+    18: "Repurpose replication in progress", 19: "Prepared for sync replication",
+    20: "Prepared for group reverse replication", 21: "Firedrill in progress",
+}
+REPLICATION_MODES = {0: "None", 1: "Primary", 2: "Replica", 3: "Test Replica", 4: "Extended Replica"}
+POWER_STATES = {
+    0: "Unknown", 1: "Other", 2: "Running", 3: "Off", 4: "Stopping", 5: "Not Applicable", 6: "Saved",
+    7: "In Test", 8: "Deferred", 9: "Paused", 10: "Starting", 11: "Reset",
+}
+HEALTH = {0: "Not applicable", 1: "Normal", 2: "Warning", 3: "Critical"}
+
+# Mode and state numbers used by the decisions in replica.py.
+MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, MODE_EXTENDED_REPLICA = 0, 1, 2, 3, 4
+REPLICATING, SYNCED_COMPLETE, RECOVERED, COMMITTED = 3, 4, 5, 6
+POWER_OFF = 3
+
+_GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$")
+# Conditions per lookup query: a few hundred names fit one request, and Windows caps the envelope.
+LOOKUP_CHUNK = 40
+
+
+class VmLookupError(Exception):
+    """Names that match no VM, or more than one."""
+
+
+def is_guid(text: str) -> bool:
+    return bool(_GUID.match(text.strip()))
+
+
+def _name(table: Dict[int, str], value: Optional[int]) -> str:
+    return table.get(value, "Unknown (%s)" % value) if value is not None else "Unknown"
+
+
+@dataclass
+class VM:
+    id: str
+    name: str
+    mode: int
+    state: int
+    power: int
+    health: int
+
+    @property
+    def mode_name(self) -> str:
+        return _name(REPLICATION_MODES, self.mode)
+
+    @property
+    def state_name(self) -> str:
+        return _name(REPLICATION_STATES, self.state)
+
+    @property
+    def power_name(self) -> str:
+        return _name(POWER_STATES, self.power)
+
+    @property
+    def label(self) -> str:
+        """How messages name a VM: its display name, and the GUID that makes it unique."""
+        return "'%s' (%s)" % (self.name, self.id)
+
+    def reference(self) -> Reference:
+        return Reference.to("Msvm_ComputerSystem", CreationClassName="Msvm_ComputerSystem", Name=self.id)
+
+    @classmethod
+    def from_instance(cls, instance: Instance) -> "VM":
+        # ReplicationState on Msvm_ComputerSystem is deprecated from 2012 R2 but still maintained; the
+        # relationship class carries the same value (read by replication_info when it is needed).
+        return cls(id=str(instance.get("Name") or "").upper(), name=str(instance.get("ElementName") or ""),
+                   mode=int(instance.get("ReplicationMode") or 0), state=int(instance.get("ReplicationState") or 0),
+                   power=int(instance.get("EnabledState") or 0), health=int(instance.get("ReplicationHealth") or 0))
+
+
+def _query_vms(cim: CimClient, prop: str, values: List[str]) -> List[VM]:
+    found: List[VM] = []
+    for chunk in wql.chunks(values, LOOKUP_CHUNK):
+        query = wql.select("Msvm_ComputerSystem", wql.any_equal(prop, chunk))
+        found.extend(VM.from_instance(i) for i in cim.query(query) if is_guid(str(i.get("Name") or "")))
+    return found
+
+
+def read_vms(cim: CimClient, ids: Iterable[str]) -> Dict[str, VM]:
+    """Current VMs by GUID (upper case)."""
+    wanted = sorted({i.strip("{}").upper() for i in ids})
+    return {vm.id: vm for vm in _query_vms(cim, "Name", wanted)} if wanted else {}
+
+
+def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
+    """Resolve names and GUIDs to VMs, in the order asked, each VM once.
+
+    One query for all GUIDs and one for all names (chunked), never one per VM. Names compare
+    case-insensitively, as WQL does on Windows. Raises VmLookupError naming every problem at once.
+    """
+    asked = [str(r).strip() for r in requested]
+    guids = [a.strip("{}").upper() for a in asked if is_guid(a)]
+    names = [a for a in asked if not is_guid(a)]
+    by_id = read_vms(cim, guids)
+    by_name: Dict[str, List[VM]] = {}
+    for vm in (_query_vms(cim, "ElementName", sorted(set(names))) if names else []):
+        by_name.setdefault(vm.name.lower(), []).append(vm)
+
+    result: Dict[str, VM] = {}
+    missing: List[str] = []
+    ambiguous: List[str] = []
+    for item in asked:
+        matches = [by_id[item.strip("{}").upper()]] if item.strip("{}").upper() in by_id else by_name.get(item.lower(), [])
+        if not matches:
+            missing.append(item)
+        elif len(matches) > 1:
+            ambiguous.append("'%s' matches %d VMs (%s): name them by GUID" % (
+                item, len(matches), ", ".join(sorted(vm.id for vm in matches))))
+        else:
+            result.setdefault(matches[0].id, matches[0])
+    problems = []
+    if missing:
+        problems.append("no VM named or with GUID %s on this host (asked for: %s)" % (
+            ", ".join("'%s'" % m for m in missing), ", ".join("'%s'" % a for a in asked)))
+    problems.extend(ambiguous)
+    if problems:
+        raise VmLookupError("; ".join(problems))
+    return list(result.values())

@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place that measures time: a deadline on the monotonic clock and the pause between polls."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+
+class Waiter:
+    """A deadline ``timeout`` seconds from now, polled every ``interval`` seconds.
+
+    The clock and sleep are injectable so tests run without waiting.
+    """
+
+    def __init__(self, timeout: float, interval: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.clock = clock
+        self._sleep = sleep
+        self.interval = max(0.0, interval)
+        self.started = clock()
+        self.deadline = self.started + max(0.0, timeout)
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - self.clock())
+
+    @property
+    def expired(self) -> bool:
+        return self.clock() >= self.deadline
+
+    def pause(self) -> None:
+        """Sleep one interval, never past the deadline."""
+        self._sleep(min(self.interval, self.remaining()))

@@ -1,0 +1,208 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: failover
+short_description: Fail over or revert Hyper-V Replica VMs
+version_added: 0.1.0
+description:
+  - Fails over Replica virtual machines to a recovery point (C(Msvm_ReplicationService.InitiateFailover)),
+    or reverts a failover (C(RevertFailover)), on a Hyper-V replica server, through WMI over WinRM.
+  - Idempotent from each VM's replication state. O(state=failed_over) starts a failover on a Replica VM that is
+    C(Replicating) and leaves a C(Recovered) one alone; O(state=reverted) reverts a C(Recovered) VM and leaves a
+    C(Replicating) one alone.
+  - A VM where the operation is impossible (a Primary VM, a VM that is not replicated, a C(Committed) failover,
+    a running VM, replication suspended or in error) fails with a message that names the VM, its state and
+    what to do. The other VMs of the task are still handled and every VM is reported.
+  - Every name in O(vms) is resolved before anything is started; an unknown or ambiguous name fails the task
+    and changes nothing.
+  - This is the same operation as C(Start-VMFailover) / C(Stop-VMFailover) on the replica server. It does not
+    commit a failover (C(Complete-VMFailover)) and does not start the VMs.
+author:
+  - hyperv.replica maintainers (@hyperv-replica)
+options:
+  vms:
+    description:
+      - The VMs, by name (C(ElementName), compared without regard to case) or by VM GUID.
+      - A name that two VMs share is an error that lists both GUIDs; name those VMs by GUID.
+    type: list
+    elements: str
+    required: true
+    aliases: [name]
+  state:
+    description:
+      - V(failed_over) fails the VMs over; V(reverted) reverts their failover, back to C(Replicating).
+    type: str
+    choices: [failed_over, reverted]
+    required: true
+  recovery_point:
+    description:
+      - The recovery point to fail over to, with O(state=failed_over).
+      - V(latest) is the latest point in time (the most recent replicated changes).
+      - V(latest_application_consistent) is each VM's newest application-consistent (VSS) point.
+      - Anything else is the C(InstanceID) or the exact name of a recovery point of the VM; a VM that has no
+        such point fails with a list of the points it has.
+    type: str
+    default: latest
+  wait:
+    description:
+      - Wait for the failover or revert jobs to finish. With V(false) the module returns once the host has
+        accepted the operations, with their job ids.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for all jobs of the task together. A VM whose job is still running then is reported as
+        still in progress, with its job id and percentage, and the job is left running.
+    type: int
+    default: 900
+  poll_interval:
+    description:
+      - Seconds between two polls of the jobs. One poll reads all jobs of the task.
+    type: float
+    default: 1.0
+extends_documentation_fragment:
+  - hyperv.replica.connection
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports which VMs would change and the state they would reach; nothing is started.
+  diff_mode:
+    support: full
+    details: Shows each VM's replication state before and after.
+  platform:
+    platforms: posix
+    description: Runs on the controller (or wherever it is delegated) and manages a Windows Hyper-V host over WinRM.
+seealso:
+  - name: Msvm_ReplicationService class
+    description: The WMI class whose InitiateFailover and RevertFailover methods this module calls.
+    link: https://learn.microsoft.com/en-us/windows/win32/hyperv_v2/msvm-replicationservice
+'''
+
+EXAMPLES = r'''
+- name: Fail over three Replica VMs to their latest recovery point
+  hyperv.replica.failover:
+    hostname: hv-replica01.contoso.com
+    username: CONTOSO\hvadmin
+    password: "{{ vault_hyperv_password }}"
+    vms: [web01, web02, sql01]
+    state: failed_over
+  delegate_to: localhost
+
+- name: Fail over to the newest application-consistent point, over HTTPS with a private CA
+  hyperv.replica.failover:
+    hostname: hv-replica01.contoso.com
+    ca_path: /etc/pki/contoso-ca.pem
+    vms: [sql01]
+    state: failed_over
+    recovery_point: latest_application_consistent
+    wait_timeout: 1800
+  delegate_to: localhost
+
+- name: Revert the drill
+  hyperv.replica.failover:
+    hostname: hv-replica01.contoso.com
+    vms: [web01, web02, sql01]
+    state: reverted
+  delegate_to: localhost
+
+- name: Connection options once for every module of the collection
+  module_defaults:
+    group/hyperv.replica.hyperv:
+      hostname: hv-replica01.contoso.com
+      username: CONTOSO\hvadmin
+      password: "{{ vault_hyperv_password }}"
+  block:
+    - name: Fail over by VM GUID
+      hyperv.replica.failover:
+        vms: [5F1D3C9A-0B6E-4C53-9A51-1F0E8C6A2B7D]
+        state: failed_over
+      delegate_to: localhost
+'''
+
+RETURN = r'''
+vms:
+  description: One entry per VM, in the order asked, whether it changed, stayed or failed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The VM's display name.
+      type: str
+      sample: web01
+    id:
+      description: The VM's GUID.
+      type: str
+      sample: 5F1D3C9A-0B6E-4C53-9A51-1F0E8C6A2B7D
+    changed:
+      description: Whether an operation was started on this VM.
+      type: bool
+    operation:
+      description: The WMI method the VM needed (V(InitiateFailover) or V(RevertFailover)), or null.
+      type: str
+    state_before:
+      description: Replication state before the task, by name (for example V(Replicating)).
+      type: str
+      sample: Replicating
+    state_after:
+      description: Replication state read back from the host after the task (in check mode, the state it would reach).
+      type: str
+      sample: Recovered
+    mode:
+      description: Replication mode (V(Primary), V(Replica), V(Extended Replica), V(Test Replica), V(None)).
+      type: str
+    power_state:
+      description: Power state before the task (V(Off), V(Running), ...).
+      type: str
+    recovery_point:
+      description: The recovery point a failover used (id, name, type, created), or null.
+      type: dict
+    job_id:
+      description: The C(Msvm_ConcreteJob) InstanceID of the operation, or null.
+      type: str
+    job_state:
+      description: The job's last state seen (V(Completed), V(Exception), V(Running), ...), or null.
+      type: str
+    percent_complete:
+      description: The job's last percentage seen, or null.
+      type: int
+    seconds_waited:
+      description: Seconds from starting the operation until its job was seen finished, or null.
+      type: float
+    error:
+      description: Why this VM failed, naming the VM, its state and what to do; null when it did not fail.
+      type: str
+msg:
+  description: A summary; when the task failed, every VM error.
+  returned: always
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hyperv.replica.plugins.module_utils.argument_spec import connection_argument_spec
+from ansible_collections.hyperv.replica.plugins.module_utils.failover_runner import run_failover
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        vms={"type": "list", "elements": "str", "required": True, "aliases": ["name"]},
+        state={"type": "str", "required": True, "choices": ["failed_over", "reverted"]},
+        recovery_point={"type": "str", "default": "latest"},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 900},
+        poll_interval={"type": "float", "default": 1.0},
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_failover(module)
+
+
+if __name__ == "__main__":
+    main()
