@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the failover playbooks with ansible-playbook against the WinRM Hyper-V simulator on loopback.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+sim_root="$(cd "$here/../../../simulator" && pwd)"
+python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+work="$(mktemp -d)"
+
+PYTHONPATH="$sim_root" "$python" -m hypervsim --fleet "$here/files/fleet.yml" --port 0 >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# Readiness, not timing: wait until the simulator has printed its endpoint (it does so once listening).
+for _ in $(seq 1 200); do
+    grep -q '^endpoint: ' "$work/sim.out" && break
+    kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; exit 1; }
+    sleep 0.05
+done
+endpoint="$(sed -n 's/^endpoint: //p' "$work/sim.out")"
+[ -n "$endpoint" ] || { echo "simulator did not start" >&2; cat "$work/sim.err" >&2; exit 1; }
+port="${endpoint##*:}"
+port="${port%%/*}"
+
+export ANSIBLE_PYTHON_INTERPRETER="$python"
+ansible-playbook -i "$here/inventory.ini" "$here/failover.yml" -e "sim_port=$port" "$@"
