@@ -8,6 +8,8 @@ BIN    := $(abspath $(VENV))/bin
 ROOT   := build/ansible_collections/hyperv/replica
 STAMP  := $(VENV)/.installed
 TEST_PY := 3.11
+# ansible-test finds tools such as shellcheck on PATH.
+export PATH := $(BIN):$(PATH)
 
 .PHONY: all venv collection sanity units integration test demo clean
 

@@ -3,7 +3,10 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-sim_root="$(cd "$here/../../../simulator" && pwd)"
+# ansible-test runs a copy of this target outside the tree; the collection itself is on ANSIBLE_COLLECTIONS_PATH.
+sim_root="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/hyperv/replica/tests/simulator"
+[ -d "$sim_root" ] || sim_root="$here/../../../simulator"
+sim_root="$(cd "$sim_root" && pwd)"
 python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
 work="$(mktemp -d)"
 

@@ -1,0 +1,312 @@
+"""The Hyper-V host model: VMs, recovery points, jobs, and the root/virtualization/v2 instances they show as.
+
+Instances are built fresh from the model on every request, so every class always agrees with the VM state
+(Msvm_ComputerSystem.ReplicationState and Msvm_ReplicationRelationship.ReplicationState are the same value).
+Fixed texts and identifiers follow hyperv notes 1.1, 2.1, 4.1, 5 and 6; values marked [infer] are plausible defaults.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import jobs as jobmod
+from .cim import NEVER, CimRef, Instance
+from .clock import Clock
+from .fleet import HostConfig, VmConfig
+from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, ELEMENT_SETTING_DATA, REGISTRY, REPLICATION_RELATIONSHIP,
+                     REPLICATION_SERVICE, REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM,
+                     VSSD)
+
+VIRTUAL_SYSTEM_TYPES = {
+    "standard": "Microsoft:Hyper-V:Snapshot:Replica:Standard",
+    "application_consistent": "Microsoft:Hyper-V:Snapshot:Replica:ApplicationConsistent",
+    "planned": "Microsoft:Hyper-V:Snapshot:Replica:PlannedFailover",
+}
+REALIZED = "Microsoft:Hyper-V:System:Realized"
+# FailedOverReplicationType / LastReplicationType by recovery point kind (hyperv notes 2.4, [infer]).
+REPLICATION_TYPES = {"standard": 1, "application_consistent": 2, "planned": 3}
+# Display names "<VM> - Standard Replica - (<date>)" [3p]; the planned one is [infer].
+POINT_LABELS = {"standard": "Standard Replica", "application_consistent": "Application-consistent Replica",
+                "planned": "Planned Failover Replica"}
+CONFIG_ROOT = "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V"
+
+
+@dataclass
+class RecoveryPoint:
+    instance_id: str
+    name: str
+    kind: str
+    created: datetime.datetime
+
+
+@dataclass
+class VirtualMachine:  # pylint: disable=too-many-instance-attributes
+    name: str
+    id: str
+    mode: int
+    state: int
+    power: int
+    health: int
+    last_replication: datetime.datetime | None
+    failed_over_type: int
+    recovery_points: list[RecoveryPoint]
+    job_seconds: float | None
+    fail_jobs: bool
+    partner: str
+    interval: int
+    installed: datetime.datetime
+    state_changed: datetime.datetime
+    pending_jobs: list[str] = field(default_factory=list)
+
+
+def _display_time(value: datetime.datetime) -> str:
+    """11/21/2026 - 10:00:00 AM, the en-US shape of recovery point names."""
+    hour = value.hour % 12 or 12
+    return f"{value.month}/{value.day}/{value.year} - {hour}:{value.minute:02d}:{value.second:02d} " \
+           f"{'AM' if value.hour < 12 else 'PM'}"
+
+
+class HyperVHost:  # pylint: disable=too-many-public-methods
+    """One Hyper-V host with its VMs; the WS-Man layer reads it through instances_of/lookup/association_instances."""
+
+    classes = REGISTRY
+
+    def __init__(self, config: HostConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.name = config.name
+        self.fqdn = config.fqdn or f"{config.name}.contoso.local"
+        self.start = clock.wall(clock.monotonic())
+        self.vms = [self._build_vm(vm) for vm in config.vms]
+        self.jobs: dict[str, jobmod.Job] = {}
+
+    # ------------------------------------------------------------ construction
+
+    def _build_vm(self, cfg: VmConfig) -> VirtualMachine:
+        points = []
+        for index, point in enumerate(cfg.recovery_points):
+            created = point.created.resolve(self.start) or self.start
+            label = f"{cfg.name} - {POINT_LABELS[point.type]} - ({_display_time(created)})"
+            guid = str(uuid.uuid5(uuid.UUID(cfg.id), f"recovery-point/{index}")).upper()
+            points.append(RecoveryPoint(f"Microsoft:{guid}", point.name or label, point.type, created))
+        points.sort(key=lambda p: p.created)
+        return VirtualMachine(
+            name=cfg.name, id=cfg.id, mode=cfg.mode, state=cfg.state, power=cfg.power, health=cfg.health,
+            last_replication=cfg.last_replication.resolve(self.start), failed_over_type=cfg.failed_over_type,
+            recovery_points=points, job_seconds=cfg.job_seconds, fail_jobs=cfg.fail_jobs,
+            partner=cfg.partner or self.config.partner or "HV-PARTNER01", interval=cfg.replication_interval,
+            installed=self.start - datetime.timedelta(days=30), state_changed=self.start)
+
+    # ------------------------------------------------------------ time
+
+    def now(self) -> float:
+        return self.clock.monotonic()
+
+    def wall(self, mono: float) -> datetime.datetime:
+        return self.clock.wall(mono)
+
+    def tick(self) -> None:
+        """Finish due jobs in end-time order and drop jobs past TimeBeforeRemoval."""
+        now = self.now()
+        due = sorted((j for j in self.jobs.values() if not j.finished and j.end_time <= now), key=lambda j: j.end_time)
+        for job in due:
+            job.finish()
+            vm = self.vm_by_id(job.vm_id)
+            if vm is not None and job.instance_id in vm.pending_jobs:
+                vm.pending_jobs.remove(job.instance_id)
+                vm.state_changed = self.wall(job.end_time)
+        for job_id in [j.instance_id for j in self.jobs.values() if j.expired(now)]:
+            del self.jobs[job_id]
+
+    # ------------------------------------------------------------ VMs and jobs
+
+    def vm_by_id(self, vm_id: str) -> VirtualMachine | None:
+        return next((vm for vm in self.vms if vm.id.lower() == vm_id.lower()), None)
+
+    def find_vms(self, name_or_id: str) -> list[VirtualMachine]:
+        """VMs whose id (preferred) or ElementName matches, case-insensitively."""
+        vm = self.vm_by_id(name_or_id)
+        if vm is not None:
+            return [vm]
+        return [v for v in self.vms if v.name.lower() == name_or_id.lower()]
+
+    def start_job(self, vm: VirtualMachine, job_type: int, owner: str, *, error: jobmod.JobError | None = None,
+                  on_success: Callable[[], None] | None = None,
+                  on_failure: Callable[[], None] | None = None) -> str:
+        """Create a job affecting vm; its effect is applied lazily when its duration has passed."""
+        duration = vm.job_seconds if vm.job_seconds is not None else self.config.job_seconds
+        job = jobmod.Job(instance_id=str(uuid.uuid4()).upper(), job_type=job_type, vm_id=vm.id, owner=owner,
+                         submitted=self.now(), duration=duration, on_success=on_success, on_failure=on_failure,
+                         error=error, removal_after=self.config.time_before_removal)
+        self.jobs[job.instance_id] = job
+        vm.pending_jobs.append(job.instance_id)
+        return job.instance_id
+
+    # ------------------------------------------------------------ instances
+
+    def host_system(self) -> Instance:
+        return Instance(COMPUTER_SYSTEM, {
+            "Caption": "Hosting Computer System", "Description": "Microsoft Hosting Computer System",
+            "CreationClassName": "Msvm_ComputerSystem", "Name": self.name, "ElementName": self.name,
+            "EnabledState": 2, "EnabledDefault": 2, "RequestedState": 5, "HealthState": 5, "OperationalStatus": [2],
+            "StatusDescriptions": ["OK"], "Status": "OK", "InstallDate": self.start - datetime.timedelta(days=400),
+            "NumberOfNumaNodes": 1, "TimeOfLastStateChange": self.start, "InstanceID": "",
+        })
+
+    def vm_system(self, vm: VirtualMachine) -> Instance:
+        running = vm.power in (2, 9)
+        app_points = [p.created for p in vm.recovery_points if p.kind == "application_consistent"]
+        return Instance(COMPUTER_SYSTEM, {
+            "Caption": "Virtual Machine", "Description": "Microsoft Virtual Computer System",
+            "CreationClassName": "Msvm_ComputerSystem", "Name": vm.id, "ElementName": vm.name, "InstanceID": "",
+            "EnabledState": vm.power, "EnabledDefault": 2, "RequestedState": 5, "HealthState": 5,
+            "OperationalStatus": [2], "StatusDescriptions": ["Operating normally"], "Status": "OK",
+            "EnhancedSessionModeState": 3, "NumberOfNumaNodes": 1, "HwThreadsPerCoreRealized": 1,
+            "InstallDate": vm.installed, "TimeOfLastConfigurationChange": vm.installed,
+            "TimeOfLastStateChange": vm.state_changed,
+            "OnTimeInMilliseconds": int((self.now() + 3600) * 1000) if running else 0,
+            "ProcessID": 1000 + int(vm.id[:4], 16) % 30000 if vm.power != 3 else None,
+            "ReplicationMode": vm.mode, "ReplicationState": vm.state, "ReplicationHealth": vm.health,
+            "FailedOverReplicationType": vm.failed_over_type,
+            "LastReplicationType": self.last_replication_type(vm),
+            "LastReplicationTime": vm.last_replication or NEVER,
+            "LastApplicationConsistentReplicationTime": max(app_points) if app_points else NEVER,
+        })
+
+    @staticmethod
+    def last_replication_type(vm: VirtualMachine) -> int:
+        """Kind of the newest replication received: that of the newest recovery point, else Regular."""
+        if vm.mode == 0:
+            return 0
+        return REPLICATION_TYPES[vm.recovery_points[-1].kind] if vm.recovery_points else 1
+
+    def service(self) -> Instance:
+        return Instance(REPLICATION_SERVICE, {
+            "CreationClassName": "Msvm_ReplicationService", "Name": "replicasvc",
+            "SystemCreationClassName": "Msvm_ComputerSystem", "SystemName": self.name,
+            "Caption": "Hyper-V Replica Service", "Description": "Replication Service",
+            "ElementName": "Hyper-V Replica Service", "EnabledState": 2, "EnabledDefault": 2, "RequestedState": 12,
+            "HealthState": 5, "Status": "OK", "Started": True, "StartMode": "Automatic", "OperationalStatus": [2],
+            "StatusDescriptions": ["OK"], "TimeOfLastStateChange": self.start,
+        })
+
+    def active_settings(self, vm: VirtualMachine) -> Instance:
+        return Instance(VSSD, {
+            "InstanceID": f"Microsoft:{vm.id}", "Caption": "Virtual Machine Settings",
+            "Description": "Active settings for the virtual machine", "ElementName": vm.name,
+            "VirtualSystemIdentifier": vm.id, "VirtualSystemType": REALIZED,
+            "VirtualSystemSubType": "Microsoft:Hyper-V:SubType:2", "CreationTime": vm.installed, "Version": "9.0",
+            "ConfigurationID": vm.id, "ConfigurationDataRoot": CONFIG_ROOT,
+            "ConfigurationFile": f"{CONFIG_ROOT}\\Virtual Machines\\{vm.id}.vmcx", "IsSaved": vm.power == 6,
+            "SnapshotDataRoot": CONFIG_ROOT, "SuspendDataRoot": CONFIG_ROOT, "SwapFileDataRoot": CONFIG_ROOT,
+            "LogDataRoot": CONFIG_ROOT, "AutomaticSnapshotsEnabled": False, "SecureBootEnabled": True,
+        })
+
+    def vssd_path(self, instance_id: str) -> str:
+        escaped = instance_id.replace("\\", "\\\\").replace('"', '\\"')
+        return f'\\\\{self.name}\\root\\virtualization\\v2:Msvm_VirtualSystemSettingData.InstanceID="{escaped}"'
+
+    def recovery_point(self, vm: VirtualMachine, index: int) -> Instance:
+        point = vm.recovery_points[index]
+        parent = self.vssd_path(vm.recovery_points[index - 1].instance_id) if index else None
+        return Instance(VSSD, {
+            "InstanceID": point.instance_id, "Caption": "Virtual Machine Settings",
+            "Description": "Snapshot settings for the virtual machine", "ElementName": point.name,
+            "VirtualSystemIdentifier": vm.id, "VirtualSystemType": VIRTUAL_SYSTEM_TYPES[point.kind],
+            "VirtualSystemSubType": "Microsoft:Hyper-V:SubType:2", "CreationTime": point.created, "Version": "9.0",
+            "ConfigurationID": point.instance_id.split(":", 1)[1], "Parent": parent, "IsSaved": False,
+            "ConfigurationDataRoot": CONFIG_ROOT, "SnapshotDataRoot": CONFIG_ROOT,
+        })
+
+    def relationship(self, vm: VirtualMachine) -> Instance:
+        app_points = [p.created for p in vm.recovery_points if p.kind == "application_consistent"]
+        return Instance(REPLICATION_RELATIONSHIP, {
+            "InstanceID": f"Microsoft:{vm.id}\\HVR\\0", "ElementName": "Replication Relationship",
+            "Name": "Replication Relationship", "Caption": "Replication Relationship", "HealthState": 5,
+            "OperationalStatus": [2], "Status": "OK", "ReplicationState": vm.state, "ReplicationHealth": vm.health,
+            "FailedOverReplicationType": vm.failed_over_type,
+            "LastReplicationType": self.last_replication_type(vm),
+            "LastReplicationTime": vm.last_replication or NEVER,
+            "LastApplyTime": (vm.last_replication or NEVER) if vm.mode in (2, 4) else NEVER,
+            "LastApplicationConsistentReplicationTime": max(app_points) if app_points else NEVER,
+        })
+
+    def replication_settings(self, vm: VirtualMachine) -> Instance:
+        domain = self.fqdn.partition(".")[2]
+        partner = f"{vm.partner}.{domain}" if domain and "." not in vm.partner else vm.partner
+        primary, recovery = (self.fqdn, partner) if vm.mode == 1 else (partner, self.fqdn)
+        app = any(p.kind == "application_consistent" for p in vm.recovery_points)
+        return Instance(REPLICATION_SETTING_DATA, {
+            "InstanceID": f"Microsoft:{vm.id}\\HVR\\0", "Caption": "Replication Settings",
+            "Description": "Virtual Machine Replication Settings Data", "ElementName": vm.name,
+            "VirtualSystemIdentifier": vm.id, "VirtualSystemType": "Microsoft:Hyper-V:Replica",
+            "PrimaryConnectionPoint": primary, "PrimaryHostSystem": primary,
+            "RecoveryConnectionPoint": recovery, "RecoveryHostSystem": recovery, "RecoveryServerPortNumber": 80,
+            "AuthenticationType": 1, "CompressionEnabled": True, "BypassProxyServer": False,
+            "ReplicationInterval": vm.interval, "RecoveryHistory": min(24, len(vm.recovery_points)),
+            "ApplicationConsistentSnapshotInterval": 4 if app else 0, "AutoResynchronizeEnabled": False,
+            "AutoResynchronizeIntervalStart": datetime.timedelta(hours=18, minutes=30),
+            "AutoResynchronizeIntervalEnd": datetime.timedelta(hours=6),
+            "EnableWriteOrderPreservationAcrossDisks": True, "ReplicateHostKvpItems": True,
+        })
+
+    def job_instances(self) -> list[Instance]:
+        now = self.now()
+        return [job.instance(now, self.wall) for job in self.jobs.values()]
+
+    def association_instances(self) -> list[Instance]:
+        """Msvm_SnapshotOfVirtualSystem, Msvm_SettingsDefineState, Msvm_ElementSettingData, Msvm_AffectedJobElement."""
+        result = []
+        for vm in self.vms:
+            vm_ref = self.vm_system(vm).ref()
+            result.append(Instance(SETTINGS_DEFINE_STATE, {
+                "ManagedElement": vm_ref, "SettingData": self.active_settings(vm).ref()}))
+            for index in range(len(vm.recovery_points)):
+                result.append(Instance(SNAPSHOT_OF_VIRTUAL_SYSTEM, {
+                    "Antecedent": vm_ref, "Dependent": self.recovery_point(vm, index).ref()}))
+            if vm.mode != 0:
+                result.append(Instance(ELEMENT_SETTING_DATA, {
+                    "ManagedElement": vm_ref, "SettingData": self.replication_settings(vm).ref(),
+                    "IsCurrent": 1, "IsDefault": 2, "IsNext": 2}))
+        now = self.now()
+        for job in self.jobs.values():
+            vm = self.vm_by_id(job.vm_id)
+            if vm is not None:
+                result.append(Instance(AFFECTED_JOB_ELEMENT, {
+                    "AffectedElement": self.vm_system(vm).ref(),
+                    "AffectingElement": job.instance(now, self.wall).ref(), "ElementEffects": [5]}))
+        return result
+
+    def all_instances(self) -> list[Instance]:
+        """Every instance, in the order a WMI enumeration would list them."""
+        result = [self.host_system()] + [self.vm_system(vm) for vm in self.vms] + [self.service()]
+        for vm in self.vms:
+            result.append(self.active_settings(vm))
+            result.extend(self.recovery_point(vm, i) for i in range(len(vm.recovery_points)))
+        for vm in self.vms:
+            if vm.mode != 0:
+                result.append(self.replication_settings(vm))
+                result.append(self.relationship(vm))
+        return result + self.job_instances() + self.association_instances()
+
+    def instances_of(self, class_name: str) -> list[Instance]:
+        """Instances of the class or of classes derived from it (WQL polymorphism)."""
+        return [i for i in self.all_instances() if i.cls.is_a(class_name)]
+
+    def exact_instances(self, class_name: str) -> list[Instance]:
+        return [i for i in self.all_instances() if i.cls.name.lower() == class_name.lower()]
+
+    def lookup(self, ref: CimRef) -> Instance | None:
+        return next((i for i in self.exact_instances(ref.class_name) if i.ref().matches(ref)), None)
+
+    # ------------------------------------------------------------ observation (control API)
+
+    def describe_vms(self) -> list[dict[str, Any]]:
+        modes = {0: "none", 1: "primary", 2: "replica", 3: "test_replica", 4: "extended_replica"}
+        return [{
+            "name": vm.name, "id": vm.id, "mode": modes[vm.mode], "state": vm.state, "power": vm.power,
+            "health": vm.health, "failed_over_type": vm.failed_over_type,
+            "jobs": [j.instance_id for j in self.jobs.values() if j.vm_id == vm.id],
+            "recovery_points": [p.instance_id for p in vm.recovery_points],
+        } for vm in self.vms]

@@ -1,0 +1,189 @@
+"""Hyper-V Replica methods and their state machine (hyperv notes 2.6, 3.2, 3.3).
+
+Msvm_ReplicationService.InitiateFailover / RevertFailover / CommitFailover and
+Msvm_ComputerSystem.RequestReplicationStateChange.  Method-level failures are return codes (HTTP 200), never faults;
+faults only come from references that do not resolve (raised by the caller's helpers).
+"""
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import faults
+from . import jobs as jobmod
+from .cim import CimRef
+from .hyperv import REPLICATION_TYPES, HyperVHost, VirtualMachine
+
+OK, JOB_STARTED = 0, 4096
+INVALID_PARAMETER, SYSTEM_IN_USE, INVALID_STATE = 32773, 32774, 32775
+FAILED = 32768
+
+REPLICA_MODES = (2, 4)        # Replica, Extended Replica
+PRIMARY = 1
+REPLICATING, SYNCED, RECOVERED, COMMITTED, SUSPENDED, CRITICAL, FAILOVER_IN_PROGRESS = 3, 4, 5, 6, 7, 8, 12
+RUNNING_STATES = (2, 9)       # running, paused: the VM is not off
+
+
+@dataclass
+class MethodResult:
+    return_value: int
+    job_id: str | None = None
+
+
+class Rejected(Exception):
+    """A synchronous non-zero return value."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def vm_from_ref(host: HyperVHost, ref: CimRef | None) -> VirtualMachine:
+    """The VM a ComputerSystem REF parameter names.
+
+    NULL, the host itself or another class -> 32773.  A well-formed reference to a VM that does not exist -> the
+    not-found fault (a:DestinationUnreachable 2150858752) [infer: wire notes 8.3 leaves fault vs 32773 open].
+    """
+    if ref is None or ref.class_name.lower() != "msvm_computersystem":
+        raise Rejected(INVALID_PARAMETER)
+    name = ref.key("Name")
+    if str(ref.key("CreationClassName")).lower() == "msvm_computersystem" and name is not None:
+        if str(name).lower() == host.name.lower():
+            raise Rejected(INVALID_PARAMETER)
+        vm = host.vm_by_id(str(name))
+        if vm is not None:
+            return vm
+    raise faults.not_found(ref.path(), "ExecMethod", faults.HYPERV_PROVIDER)
+
+
+def _job_error(vm: VirtualMachine, code: int, what: str) -> jobmod.JobError:
+    if code == INVALID_STATE:
+        return jobmod.JobError(code, f"'{vm.name}' cannot {what}: the operation is not valid in the current "
+                                     f"replication state. (Virtual machine ID {vm.id})",
+                               f"Failed to {what}.")
+    return jobmod.JobError(code, f"'{vm.name}' failed to {what}. (Virtual machine ID {vm.id})",
+                           f"Failed to {what}.")
+
+
+def _invalid_state(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str, what: str) -> MethodResult:
+    """Synchronous 32775 by default; with the fleet choice invalid_state: job, a job that ends in JobState 10."""
+    if host.config.invalid_state == "job":
+        error = _job_error(vm, INVALID_STATE, what)
+        return MethodResult(JOB_STARTED, host.start_job(vm, job_type, owner, error=error))
+    return MethodResult(INVALID_STATE)
+
+
+def _run(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str, *, what: str,
+         on_success: Callable[[], None], on_failure: Callable[[], None] | None = None) -> MethodResult:
+    error = _job_error(vm, FAILED, what) if vm.fail_jobs else None
+    return MethodResult(JOB_STARTED, host.start_job(vm, job_type, owner, error=error, on_success=on_success,
+                                                    on_failure=on_failure))
+
+
+def _running_blocked(host: HyperVHost, vm: VirtualMachine) -> bool:
+    return vm.power in RUNNING_STATES and host.config.running_vm_failover == "reject"
+
+
+def _snapshot(vm: VirtualMachine, ref: CimRef | None) -> str | None:
+    """The kind of recovery point a SnapshotSettingData REF names (None = latest); 32773 if not one of vm's."""
+    if ref is None:
+        return None
+    if ref.class_name.lower() in ("msvm_virtualsystemsettingdata", "cim_virtualsystemsettingdata"):
+        wanted = str(ref.key("InstanceID") or "").lower()
+        for point in vm.recovery_points:
+            if point.instance_id.lower() == wanted:
+                return point.kind
+    raise Rejected(INVALID_PARAMETER)
+
+
+def initiate_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
+    """Replica 3 -> 12 (during the job, [infer]) -> 5; FailedOverReplicationType 1/2/3 by point kind."""
+    vm = vm_from_ref(host, params.get("ComputerSystem"))
+    kind = _snapshot(vm, params.get("SnapshotSettingData"))
+    if vm.pending_jobs:
+        return MethodResult(SYSTEM_IN_USE)
+    what = "initiate failover"
+    # States 7/10/15 are not accepted directly: Windows' own client resumes replication first (hyperv notes 3.1).
+    if vm.mode not in REPLICA_MODES or vm.state != REPLICATING or _running_blocked(host, vm):
+        return _invalid_state(host, vm, jobmod.INITIATE_FAILOVER, owner, what)
+
+    def success() -> None:
+        vm.state = RECOVERED
+        vm.failed_over_type = REPLICATION_TYPES[kind] if kind else 1
+
+    def failure() -> None:
+        vm.state = REPLICATING
+
+    vm.state = FAILOVER_IN_PROGRESS
+    return _run(host, vm, jobmod.INITIATE_FAILOVER, owner, what=what, on_success=success, on_failure=failure)
+
+
+def revert_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
+    """Replica 5 -> 3 (failover disk discarded) or primary 4 -> 3 (cancelled planned failover), both [infer]."""
+    vm = vm_from_ref(host, params.get("ComputerSystem"))
+    if vm.pending_jobs:
+        return MethodResult(SYSTEM_IN_USE)
+    what = "revert failover"
+    replica_ok = vm.mode in REPLICA_MODES and vm.state == RECOVERED and not _running_blocked(host, vm)
+    primary_ok = vm.mode == PRIMARY and vm.state == SYNCED
+    if not (replica_ok or primary_ok):
+        return _invalid_state(host, vm, jobmod.REVERT_FAILOVER, owner, what)
+
+    def success() -> None:
+        vm.state = REPLICATING
+        if vm.mode in REPLICA_MODES:
+            vm.failed_over_type = 0
+
+    return _run(host, vm, jobmod.REVERT_FAILOVER, owner, what=what, on_success=success)
+
+
+def commit_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
+    """Replica 5 -> 6; the recovery points are merged away.  A running VM is fine (commit follows a test boot)."""
+    vm = vm_from_ref(host, params.get("ComputerSystem"))
+    if vm.pending_jobs:
+        return MethodResult(SYSTEM_IN_USE)
+    what = "commit failover"
+    if vm.mode not in REPLICA_MODES or vm.state != RECOVERED:
+        return _invalid_state(host, vm, jobmod.COMMIT_FAILOVER, owner, what)
+
+    def success() -> None:
+        vm.state = COMMITTED
+        vm.recovery_points.clear()
+
+    return _run(host, vm, jobmod.COMMIT_FAILOVER, owner, what=what, on_success=success)
+
+
+# RequestedState -> states it may be requested from; the mode check is separate.
+_STATE_CHANGES = {
+    SUSPENDED: (REPLICATING,),           # suspend
+    REPLICATING: (SUSPENDED, CRITICAL),  # resume [infer: Critical too, as Resume-VMReplication does]
+    SYNCED: (REPLICATING,),              # planned failover "prepare", primary only, VM off
+}
+_ALLOWED_REQUESTS = (1, 2, 3, 4, 7, 9)
+
+
+def request_state_change(host: HyperVHost, vm: VirtualMachine, params: dict[str, Any], owner: str) -> MethodResult:
+    """Msvm_ComputerSystem.RequestReplicationStateChange: 3 -> 7 suspend, 7 -> 3 resume, primary 3 -> 4 prepare.
+
+    The doc says the state takes the requested value while the change is in progress, so it is set at once and
+    the job (type 96) only reports completion.
+    """
+    requested = params.get("RequestedState")
+    if requested not in _ALLOWED_REQUESTS:
+        return MethodResult(INVALID_PARAMETER)
+    if vm.pending_jobs:
+        return MethodResult(SYSTEM_IN_USE)
+    sources = _STATE_CHANGES.get(requested, ())
+    valid = vm.mode != 0 and vm.state in sources
+    if requested == SYNCED:
+        valid = valid and vm.mode == PRIMARY and vm.power == 3
+    if not valid:
+        return _invalid_state(host, vm, jobmod.STATE_CHANGE, owner, "change the replication state")
+    vm.state = requested
+    return MethodResult(JOB_STARTED, host.start_job(vm, jobmod.STATE_CHANGE, owner))
+
+
+SERVICE_METHODS = {
+    "InitiateFailover": initiate_failover,
+    "RevertFailover": revert_failover,
+    "CommitFailover": commit_failover,
+}

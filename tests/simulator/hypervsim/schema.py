@@ -1,0 +1,144 @@
+"""Class definitions of the root/virtualization/v2 classes the simulator models (names, CIM types, keys).
+
+Property lists follow the Hyper-V v2 MOF as documented on learn.microsoft.com (hyperv notes S1-S5).  The two
+settings classes carry the documented subset that matters for replication, not every property of the MOF.
+"""
+
+from .cim import CimClass, ClassRegistry, Prop
+
+_MANAGED_ELEMENT = ("CIM_ManagedElement",)
+_MSE = ("CIM_ManagedSystemElement",) + _MANAGED_ELEMENT
+_ENABLED_LOGICAL = ("CIM_EnabledLogicalElement", "CIM_LogicalElement") + _MSE
+
+
+def _p(name: str, cimtype: str = "string", array: bool = False, key: bool = False) -> Prop:
+    return Prop(name, cimtype, array, key)
+
+
+def _common_status(instance_key: bool = False) -> list[Prop]:
+    """CIM_ManagedSystemElement status properties shared by most classes; InstanceID is the key of some."""
+    return [_p("Caption"), _p("CommunicationStatus", "uint16"), _p("Description"), _p("DetailedStatus", "uint16"),
+            _p("ElementName"), _p("HealthState", "uint16"), _p("InstallDate", "datetime"),
+            _p("InstanceID", key=instance_key),
+            _p("OperatingStatus", "uint16"), _p("OperationalStatus", "uint16", True), _p("PrimaryStatus", "uint16"),
+            _p("Status"), _p("StatusDescriptions", array=True)]
+
+
+def _enabled() -> list[Prop]:
+    """CIM_EnabledLogicalElement state properties."""
+    return [_p("AvailableRequestedStates", "uint16", True), _p("EnabledDefault", "uint16"),
+            _p("EnabledState", "uint16"), _p("OtherEnabledState"), _p("RequestedState", "uint16"),
+            _p("TimeOfLastStateChange", "datetime"), _p("TransitioningToState", "uint16")]
+
+
+COMPUTER_SYSTEM = CimClass("Msvm_ComputerSystem", _common_status() + _enabled() + [
+    _p("AssignedNumaNodeList", "uint16", True), _p("CreationClassName", key=True), _p("Dedicated", "uint16", True),
+    _p("EnhancedSessionModeState", "uint16"), _p("FailedOverReplicationType", "uint16"),
+    _p("HwThreadsPerCoreRealized", "uint32"), _p("IdentifyingDescriptions", array=True),
+    _p("LastApplicationConsistentReplicationTime", "datetime"), _p("LastReplicationTime", "datetime"),
+    _p("LastReplicationType", "uint16"), _p("LastSuccessfulBackupTime", "datetime"), _p("Name", key=True),
+    _p("NameFormat"), _p("NumberOfNumaNodes", "uint16"), _p("OnTimeInMilliseconds", "uint64"),
+    _p("OtherDedicatedDescriptions", array=True), _p("OtherIdentifyingInfo", array=True),
+    _p("PowerManagementCapabilities", "uint16", True), _p("PrimaryOwnerContact"), _p("PrimaryOwnerName"),
+    _p("ProcessID", "uint32"), _p("ReplicationHealth", "uint16"), _p("ReplicationMode", "uint16"),
+    _p("ReplicationState", "uint16"), _p("ResetCapability", "uint16"), _p("Roles", array=True),
+    _p("TimeOfLastConfigurationChange", "datetime"),
+], ("CIM_ComputerSystem", "CIM_System") + _ENABLED_LOGICAL)
+
+REPLICATION_SERVICE = CimClass("Msvm_ReplicationService", _common_status() + _enabled() + [
+    _p("CreationClassName", key=True), _p("Name", key=True), _p("PrimaryOwnerContact"), _p("PrimaryOwnerName"),
+    _p("Started", "boolean"), _p("StartMode"), _p("SystemCreationClassName", key=True), _p("SystemName", key=True),
+], ("CIM_Service",) + _ENABLED_LOGICAL)
+
+# InstanceID is the key of Msvm_ConcreteJob in practice (hyperv notes 4.1).
+CONCRETE_JOB = CimClass("Msvm_ConcreteJob", _common_status(instance_key=True) + [
+    _p("Cancellable", "boolean"), _p("DeleteOnCompletion", "boolean"), _p("ElapsedTime", "interval"),
+    _p("ErrorCode", "uint16"), _p("ErrorDescription"), _p("ErrorSummaryDescription"), _p("JobRunTimes", "uint32"),
+    _p("JobState", "uint16"), _p("JobStatus"), _p("JobType", "uint16"), _p("LocalOrUtcTime", "uint16"), _p("Name"),
+    _p("Notify"), _p("OtherRecoveryAction"), _p("Owner"), _p("PercentComplete", "uint16"), _p("Priority", "uint32"),
+    _p("RecoveryAction", "uint16"), _p("RunDay", "sint8"), _p("RunDayOfWeek", "sint8"), _p("RunMonth", "uint8"),
+    _p("RunStartInterval", "interval"), _p("ScheduledStartTime", "datetime"), _p("StartTime", "datetime"),
+    _p("TimeBeforeRemoval", "interval"), _p("TimeOfLastStateChange", "datetime"), _p("TimeSubmitted", "datetime"),
+    _p("UntilTime", "datetime"),
+], ("CIM_ConcreteJob", "CIM_Job", "CIM_LogicalElement") + _MSE)
+
+
+def _vssd_props() -> list[Prop]:
+    return [
+        _p("AdditionalRecoveryInformation"), _p("AllowFullSCSICommandSet", "boolean"),
+        _p("AutomaticCriticalErrorAction", "uint16"), _p("AutomaticCriticalErrorActionTimeout", "interval"),
+        _p("AutomaticRecoveryAction", "uint16"), _p("AutomaticShutdownAction", "uint16"),
+        _p("AutomaticSnapshotsEnabled", "boolean"), _p("AutomaticStartupAction", "uint16"),
+        _p("AutomaticStartupActionDelay", "interval"), _p("AutomaticStartupActionSequenceNumber", "uint16"),
+        _p("BIOSGUID"), _p("BIOSNumLock", "boolean"), _p("BIOSSerialNumber"), _p("BaseBoardSerialNumber"),
+        _p("BootOrder", "uint16", True), _p("BootSourceOrder", array=True), _p("Caption"), _p("ChassisAssetTag"),
+        _p("ChassisSerialNumber"), _p("ConfigurationDataRoot"), _p("ConfigurationFile"), _p("ConfigurationID"),
+        _p("CreationTime", "datetime"), _p("Description"), _p("ElementName"), _p("InstanceID", key=True),
+        _p("IsAutomaticSnapshot", "boolean"), _p("IsSaved", "boolean"), _p("LogDataRoot"), _p("Notes", array=True),
+        _p("Parent"), _p("RecoveryFile"), _p("SecureBootEnabled", "boolean"), _p("SnapshotDataRoot"),
+        _p("SuspendDataRoot"), _p("SwapFileDataRoot"), _p("UserSnapshotType", "uint16"), _p("Version"),
+        _p("VirtualNumaEnabled", "boolean"), _p("VirtualSystemIdentifier"), _p("VirtualSystemSubType"),
+        _p("VirtualSystemType"),
+    ]
+
+
+VSSD = CimClass("Msvm_VirtualSystemSettingData", _vssd_props(),
+                ("CIM_VirtualSystemSettingData", "CIM_SettingData") + _MANAGED_ELEMENT)
+
+REPLICATION_SETTING_DATA = CimClass("Msvm_ReplicationSettingData", [
+    _p("AdditionalSettings", array=True), _p("ApplicationConsistentSnapshotInterval", "uint16"),
+    _p("AuthenticationType", "uint16"), _p("AutoResynchronizeEnabled", "boolean"),
+    _p("AutoResynchronizeIntervalEnd", "interval"), _p("AutoResynchronizeIntervalStart", "interval"),
+    _p("BypassProxyServer", "boolean"), _p("Caption"), _p("CertificateThumbPrint"), _p("CompressionEnabled", "boolean"),
+    _p("Description"), _p("ElementName"), _p("EnableWriteOrderPreservationAcrossDisks", "boolean"),
+    _p("IncludedDisks", array=True), _p("InstanceID", key=True), _p("PrimaryConnectionPoint"),
+    _p("PrimaryHostSystem"), _p("RecoveryConnectionPoint"), _p("RecoveryHistory", "uint8"),
+    _p("RecoveryHostSystem"), _p("RecoveryServerPortNumber", "uint16"), _p("ReplicateHostKvpItems", "boolean"),
+    _p("ReplicationInterval", "uint16"), _p("ReplicationProvider"), _p("RootCertificateThumbPrint"),
+    _p("VirtualSystemIdentifier"), _p("VirtualSystemType"),
+], ("CIM_VirtualSystemSettingData", "CIM_SettingData") + _MANAGED_ELEMENT)
+
+REPLICATION_RELATIONSHIP = CimClass("Msvm_ReplicationRelationship", _common_status(instance_key=True) + [
+    _p("FailedOverReplicationType", "uint16"),
+    _p("LastApplicationConsistentReplicationTime", "datetime"), _p("LastApplyTime", "datetime"),
+    _p("LastReplicationTime", "datetime"), _p("LastReplicationType", "uint16"), _p("Name"),
+    _p("ReplicationHealth", "uint16"), _p("ReplicationState", "uint16"),
+], _MSE)
+
+SNAPSHOT_OF_VIRTUAL_SYSTEM = CimClass("Msvm_SnapshotOfVirtualSystem", [
+    _p("Antecedent", "ref", key=True), _p("Dependent", "ref", key=True),
+], ("CIM_SnapshotOfVirtualSystem", "CIM_Dependency"))
+
+AFFECTED_JOB_ELEMENT = CimClass("Msvm_AffectedJobElement", [
+    _p("AffectedElement", "ref", key=True), _p("AffectingElement", "ref", key=True),
+    _p("ElementEffects", "uint16", True), _p("OtherElementEffectsDescriptions", array=True),
+], ("CIM_AffectedJobElement",))
+
+SETTINGS_DEFINE_STATE = CimClass("Msvm_SettingsDefineState", [
+    _p("ManagedElement", "ref", key=True), _p("SettingData", "ref", key=True),
+], ("CIM_SettingsDefineState",))
+
+ELEMENT_SETTING_DATA = CimClass("Msvm_ElementSettingData", [
+    _p("IsCurrent", "uint16"), _p("IsDefault", "uint16"), _p("IsMaximum", "uint16"), _p("IsMinimum", "uint16"),
+    _p("IsNext", "uint16"), _p("ManagedElement", "ref", key=True), _p("SettingData", "ref", key=True),
+], ("CIM_ElementSettingData",))
+
+ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFINE_STATE, ELEMENT_SETTING_DATA)
+
+REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, CONCRETE_JOB, VSSD, REPLICATION_SETTING_DATA,
+                          REPLICATION_RELATIONSHIP, *ASSOCIATIONS])
+
+# Method signatures: parameter name -> (CIM type, is array, direction).  Out parameters are rendered
+# alphabetically before ReturnValue; unknown in-parameters are rejected.
+METHODS: dict[str, dict[str, dict[str, tuple[str, bool, str]]]] = {
+    "Msvm_ReplicationService": {
+        "InitiateFailover": {"ComputerSystem": ("ref", False, "in"), "SnapshotSettingData": ("ref", False, "in"),
+                             "Job": ("ref", False, "out")},
+        "RevertFailover": {"ComputerSystem": ("ref", False, "in"), "Job": ("ref", False, "out")},
+        "CommitFailover": {"ComputerSystem": ("ref", False, "in"), "Job": ("ref", False, "out")},
+    },
+    "Msvm_ComputerSystem": {
+        "RequestReplicationStateChange": {"RequestedState": ("uint16", False, "in"), "Job": ("ref", False, "out"),
+                                          "TimeoutPeriod": ("datetime", False, "in")},
+    },
+}

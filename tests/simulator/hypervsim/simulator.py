@@ -1,0 +1,169 @@
+"""The Simulator facade: one simulated Hyper-V host served over HTTP, plus its Python control API."""
+
+import threading
+from typing import Any
+
+from . import fleet as fleetmod
+from .clock import Clock
+from .fleet import FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, parse_enum, parse_time
+from .hooks import Counters, FaultInjector
+from .hyperv import HyperVHost
+from .server import SimHTTPServer
+from .wsman import WsmanService
+
+_VM_FIELDS = ("mode", "state", "power", "health", "fail_jobs", "last_replication", "failed_over_type")
+
+
+class Simulator:  # pylint: disable=too-many-instance-attributes
+    """A WinRM Hyper-V host on loopback.
+
+    Simulator(fleet_dict, host=None, clock=None, bind="127.0.0.1", port=0, verbose=False, **overrides), where
+    overrides replace host settings of the fleet (job_seconds=0, invalid_state="job", ...).
+    """
+
+    def __init__(self, fleet: dict[str, Any], host: str | None = None, *, clock: Clock | None = None,
+                 bind: str = "127.0.0.1", port: int = 0, verbose: bool = False, **overrides: Any) -> None:
+        hosts = fleetmod.parse_fleet(fleet, overrides or None)
+        self.config = fleetmod.select_host(hosts, host)
+        self.clock = clock or Clock()
+        self.model = HyperVHost(self.config, self.clock)
+        self._counters = Counters()
+        self._injector = FaultInjector()
+        self.service = WsmanService(self.model, self._counters, self._injector)
+        self.verbose = verbose
+        self._lock = threading.RLock()
+        self._bind = bind
+        self._port = port
+        self._server: SimHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_file(cls, path: str, host: str | None = None, **kwargs: Any) -> "Simulator":
+        """Load a YAML fleet file; keyword arguments as for the constructor."""
+        return cls(fleetmod.read_yaml(path), host, **kwargs)
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def host_name(self) -> str:
+        return self.config.name
+
+    @property
+    def users(self) -> list[User]:
+        return list(self.config.users)
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the simulator is not started")
+        host, port = self._server.server_address[:2]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}/wsman"
+
+    def start(self) -> str:
+        """Serve in a background thread; returns the endpoint URL."""
+        if self._server is None:
+            self._server = SimHTTPServer((self._bind, self._port), self)
+            # A short poll interval keeps stop() quick (shutdown waits for the next poll).
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                            name="hypervsim", daemon=True)
+            self._thread.start()
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+            self._server = None
+            self._thread = None
+
+    def __enter__(self) -> "Simulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ backend for the HTTP layer
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """Local-account logon: user, HOST\\user or .\\user; names case-insensitive, passwords exact."""
+        domain, sep, bare = username.rpartition("\\")
+        if sep and domain.lower() not in (".", self.config.name.lower()):
+            return None
+        for user in self.config.users:
+            if user.username.lower() in (bare.lower(), username.lower()) and user.password == password:
+                return user
+        return None
+
+    def max_request_bytes(self) -> int:
+        return self.config.max_envelope_size_kb * 1024
+
+    def handle_wsman(self, data: bytes, user: User, machine: str) -> tuple[int, bytes]:
+        with self._lock:
+            return self.service.handle(data, user, machine)
+
+    def note_auth_failure(self) -> None:
+        self._counters.add("auth_failures")
+
+    # ------------------------------------------------------------ control API
+
+    def counters(self) -> dict[str, int]:
+        return self._counters.snapshot()
+
+    def reset_counters(self) -> None:
+        self._counters.reset()
+
+    def vms(self) -> list[dict[str, Any]]:
+        with self._lock:
+            self.model.tick()
+            return self.model.describe_vms()
+
+    def jobs(self) -> list[dict[str, Any]]:
+        with self._lock:
+            self.model.tick()
+            now = self.model.now()
+            return [{"id": j.instance_id, "vm": j.vm_id, "type": j.job_type, "state": j.state(now),
+                     "percent": j.percent(now)} for j in self.model.jobs.values()]
+
+    def set_vm(self, name_or_id: str, **fields: Any) -> dict[str, Any]:
+        """Change a VM for test setup; returns its new description.  KeyError if unknown, ValueError if ambiguous."""
+        unknown = sorted(set(fields) - set(_VM_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; allowed: {list(_VM_FIELDS)}")
+        with self._lock:
+            self.model.tick()
+            found = self.model.find_vms(name_or_id)
+            if not found:
+                raise KeyError(f"no VM named {name_or_id!r}")
+            if len(found) > 1:
+                raise ValueError(f"{len(found)} VMs are named {name_or_id!r}; use the VM id")
+            vm = found[0]
+            self._apply(vm, fields)
+            return next(d for d in self.model.describe_vms() if d["id"] == vm.id)
+
+    def _apply(self, vm: Any, fields: dict[str, Any]) -> None:
+        where = f"vm {vm.name}"
+        values = {
+            "mode": lambda v: parse_enum(v, MODES, f"{where}.mode", 4),
+            "state": lambda v: parse_enum(v, STATES, f"{where}.state", 21),
+            "power": lambda v: parse_enum(v, POWER, f"{where}.power"),
+            "health": lambda v: parse_enum(v, HEALTH, f"{where}.health", 3),
+            "failed_over_type": lambda v: parse_enum(v, FAILED_OVER_TYPES, f"{where}.failed_over_type", 3),
+            "fail_jobs": bool,
+            "last_replication": lambda v: parse_time(v, f"{where}.last_replication").resolve(self.model.start),
+        }
+        parsed = {k: values[k](v) for k, v in fields.items()}
+        for key, value in parsed.items():
+            setattr(vm, key, value)
+        vm.state_changed = self.model.wall(self.model.now())
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move simulated time forward (works for the real clock too, as an offset)."""
+        self.clock.advance(seconds)
+
+    def inject_fault(self, operation: str, fault: str, count: int = 1) -> None:
+        """Make the next `count` requests of `operation` (Get, Pull, Invoke:InitiateFailover, '*') fail."""
+        self._injector.add(operation, fault, count)
