@@ -61,7 +61,7 @@ def run_playbook(endpoint: str, collections: Path, results: Path) -> int:
 
 def table(rows: List[List[str]]) -> str:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
