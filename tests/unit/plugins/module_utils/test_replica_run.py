@@ -1,0 +1,151 @@
+"""ReplicaRun against the simulator in-process: the simulator's manual clock is the waiter's clock, so
+jobs progress only when the waiter pauses and no test sleeps."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.hyperv.replica.plugins.module_utils import connection
+from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request
+from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError
+from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "simulator"))
+from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
+from hypervsim.clock import ManualClock  # noqa: E402  pylint: disable=wrong-import-position
+
+USER = {"username": "hvadmin", "password": "pw"}
+
+
+def replica(name, **extra):
+    return dict({"name": name, "mode": "replica", "state": "replicating", "power": "off"}, **extra)
+
+
+@pytest.fixture
+def host():
+    started = []
+
+    def start(vms, **options):
+        fleet = {"hosts": [dict({"name": "HV1", "users": [USER], "job_seconds": 3, "vms": vms}, **options)]}
+        sim = Simulator(fleet, clock=ManualClock())
+        sim.start()
+        started.append(sim)
+        return sim
+
+    yield start
+    for sim in started:
+        sim.stop()
+
+
+def converge(sim, vms, desired="failed_over", timeout=60.0, interval=1.0, **request):
+    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "basic",
+              "username": USER["username"], "password": USER["password"], "message_encryption": "never"}
+    waiter = Waiter(timeout, interval, clock=sim.clock.monotonic, sleep=sim.clock.advance)
+    results = ReplicaRun(connection.cim_client(params), waiter).converge(Request(vms=vms, desired=desired, **request))
+    return [r.as_dict() for r in results]
+
+
+def state(sim, name):
+    return next(vm for vm in sim.vms() if vm["name"] == name)
+
+
+def test_failover_waits_for_jobs_and_reads_back(host):
+    sim = host([replica("a"), replica("b", job_seconds=5)])
+    results = converge(sim, ["a", "b"])
+    assert [(r["changed"], r["state_after"], r["job_state"], r["error"]) for r in results] == [
+        (True, "Recovered", "Completed", None), (True, "Recovered", "Completed", None)]
+    # Seconds are the simulator's: a 3 s and a 5 s job, polled every second.
+    assert 3 <= results[0]["seconds_waited"] <= 4 and 5 <= results[1]["seconds_waited"] <= 6
+    assert state(sim, "a")["state"] == 5 and state(sim, "b")["state"] == 5
+
+
+def test_wait_timeout_reports_in_progress_and_leaves_the_job(host):
+    sim = host([replica("slow", job_seconds=100)])
+    (result,) = converge(sim, ["slow"], timeout=10, interval=2)
+    assert result["changed"] is True
+    assert result["job_state"] in ("New", "Starting", "Running") and result["state_after"] != "Recovered"
+    assert "still in progress" in result["error"] and result["job_id"] in result["error"]
+    assert "'slow'" in result["error"] and "wait_timeout" in result["error"]
+    job = next(j for j in sim.jobs() if j["id"].upper() == result["job_id"].upper()) if sim.jobs() else None
+    assert job is not None  # left alone, not cancelled
+    sim.advance_clock(100)
+    assert state(sim, "slow")["state"] == 5
+
+
+def test_no_wait_returns_the_job(host):
+    sim = host([replica("a")])
+    (result,) = converge(sim, ["a"], wait=False)
+    assert result["changed"] and result["job_id"] and result["error"] is None and result["seconds_waited"] is None
+
+
+def test_a_job_removed_before_it_was_seen_is_judged_by_the_vm_state(host):
+    sim = host([replica("a", job_seconds=1)], time_before_removal=0)
+    (result,) = converge(sim, ["a"], interval=5)
+    assert result["job_state"] == "Removed"
+    assert result["state_after"] == "Recovered" and result["error"] is None
+
+
+def test_one_fault_does_not_stop_the_others(host):
+    sim = host([replica("a"), replica("b"), replica("c")])
+    sim.inject_fault("Invoke:InitiateFailover", "InternalError", count=1)
+    results = converge(sim, ["a", "b", "c"])
+    assert "InitiateFailover on VM 'a'" in results[0]["error"] and not results[0]["changed"]
+    assert [r["state_after"] for r in results[1:]] == ["Recovered", "Recovered"]
+    assert state(sim, "a")["state"] == 3
+
+
+def test_job_failure_is_reported_with_windows_text(host):
+    sim = host([replica("bad", fail_jobs=True), replica("good")])
+    bad, good = converge(sim, ["bad", "good"])
+    assert bad["job_state"] == "Exception" and "ErrorCode" in bad["error"] and "'bad'" in bad["error"]
+    assert good["error"] is None and good["state_after"] == "Recovered"
+
+
+def test_polls_do_not_grow_with_the_number_of_vms(host):
+    counts = {}
+    for n in (1, 20, 40):
+        sim = host([replica("vm%02d" % i) for i in range(n)])
+        converge(sim, ["vm%02d" % i for i in range(n)])
+        c = sim.counters()
+        counts[n] = c.get("Enumerate", 0) + c.get("Pull", 0)
+        assert c["Invoke:InitiateFailover"] == n
+    # One lookup, one service query, one query per poll tick, one read-back, whatever the number of VMs.
+    # A query answering more than one row costs an Enumerate and a Pull (Windows sends one row first).
+    assert counts[40] == counts[20] <= 2 * counts[1]
+
+
+def test_recovery_point_by_name_and_id_and_its_errors(host):
+    sim = host([replica("a", recovery_points=[{"type": "standard", "created": "-1h", "name": "a-std"},
+                                              {"type": "application_consistent", "created": "-2h", "name": "a-app"}]),
+                replica("b", recovery_points=[{"type": "standard", "created": "-1h", "name": "b-std"}])])
+    (by_name,) = converge(sim, ["a"], recovery_point="a-app")
+    point = by_name["recovery_point"]
+    assert point["name"] == "a-app" and point["type"] == "application_consistent"
+    assert state(sim, "a")["failed_over_type"] == 2
+    converge(sim, ["a"], desired="reverted")
+    (by_id,) = converge(sim, ["a"], recovery_point=point["id"].lower())
+    assert by_id["recovery_point"]["id"] == point["id"] and by_id["state_after"] == "Recovered"
+    (other,) = converge(sim, ["b"], recovery_point=point["id"])  # a's point is not b's
+    assert "'b'" in other["error"] and "no recovery point" in other["error"] and "b-std" in other["error"]
+    assert other["changed"] is False and state(sim, "b")["state"] == 3
+
+
+def test_check_mode_reads_but_never_invokes(host):
+    sim = host([replica("a")])
+    (result,) = converge(sim, ["a"], check_mode=True)
+    assert result["changed"] and result["state_after"] == "Recovered"
+    assert not any(k.startswith("Invoke") for k in sim.counters()) and state(sim, "a")["state"] == 3
+
+
+def test_lookup_errors_list_everything(host):
+    sim = host([replica("dup"), replica("dup"), replica("x")])
+    with pytest.raises(VmLookupError) as info:
+        converge(sim, ["dup", "ghost", "X"])
+    text = str(info.value)
+    assert "'ghost'" in text and "matches 2 VMs" in text
+    assert all(vm["id"] in text for vm in sim.vms() if vm["name"] == "dup")
+    assert not any(k.startswith("Invoke") for k in sim.counters())
