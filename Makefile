@@ -11,7 +11,7 @@ TEST_PY := 3.11
 # ansible-test finds tools such as shellcheck on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv collection sanity units integration test demo clean
+.PHONY: all venv collection sanity units integration test demo bench clean
 
 all: test
 
@@ -50,6 +50,10 @@ test: sanity units integration
 
 demo: collection
 	$(BIN)/python tests/demo/demo.py --collections build
+
+# Figures, not tests: WinRM requests and wall time per failover call for several numbers of VMs.
+bench: collection
+	$(BIN)/python tests/bench/requests_per_failover.py
 
 clean:
 	rm -rf build $(VENV)
