@@ -10,7 +10,7 @@ state and the way out, and the other VMs of the call go on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils import jobs, recovery_points, wql
@@ -122,7 +122,6 @@ class VmResult:
     invoked_at: Optional[float] = None
     finished_at: Optional[float] = None
     error: str = ""
-    fault: Dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> Dict[str, Any]:
         waited = None

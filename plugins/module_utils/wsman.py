@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, List, Optional, Protocol, Sequence, Tuple
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
@@ -339,9 +339,3 @@ def _from_wsman_fault_error(exc: Exception) -> WSManFault:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
-
-
-def as_dict(fault: WSManFault) -> Dict[str, Any]:
-    """The fault's fields for a module result."""
-    return {"message": fault.message, "http_status": fault.http_status, "code": fault.code,
-            "subcode": fault.subcode, "wsman_code": fault.wsman_code, "wmi_code": fault.wmi_code}
