@@ -35,6 +35,7 @@ JOB_STARTED = 4096
 
 _REPLICA_MODES = (MODE_REPLICA, MODE_EXTENDED_REPLICA)
 _RESUME_FIRST = (7, 9, 10, 11, 15)
+FAILOVER_IN_PROGRESS = 12
 
 
 @dataclass
@@ -76,6 +77,9 @@ def plan_failover(vm: VM) -> Plan:
         return Plan()
     if vm.state == COMMITTED:
         return Plan(error=_committed_error(vm))
+    if vm.state == FAILOVER_IN_PROGRESS:
+        return Plan(error="VM %s is %s: a failover job is still running on it; wait until Get-VMReplication shows "
+                          "Recovered (or Replicating if it failed), then run again" % (vm.label, vm.state_name))
     if vm.state in _RESUME_FIRST:
         return Plan(error="VM %s is %s: resume replication (Resume-VMReplication) and wait until it is Replicating, "
                           "then run again" % (vm.label, vm.state_name))
@@ -248,12 +252,12 @@ class ReplicaRun:
             result = by_id[job_id]
             result.job = job
             if job.finished:
-                result.finished_at = job.seen_at if job.seen_at is not None else self.waiter.elapsed()
+                result.finished_at = job.seen_at
             if job.finished and not job.succeeded and not job.vanished:
                 result.error = "%s on VM %s failed: %s" % (result.plan.method, result.vm.label, job.error())
             elif not job.finished:
                 result.error = ("%s on VM %s is still in progress after %ds (job %s %s, %s%% complete); the job was "
-                                "left running: run again with a longer wait_timeout to follow it" % (
+                                "left running: run the task again once it has finished, or give it a longer wait_timeout" % (
                                     result.plan.method, result.vm.label, int(self.waiter.elapsed()), job.id,
                                     job.state_name, job.percent if job.percent is not None else "?"))
 

@@ -100,9 +100,14 @@ def _query_vms(cim: CimClient, prop: str, values: List[str]) -> List[VM]:
     return found
 
 
+def _guid_key(text: str) -> str:
+    """GUIDs compare without braces and case, as Windows does."""
+    return text.strip().strip("{}").upper()
+
+
 def read_vms(cim: CimClient, ids: Iterable[str]) -> Dict[str, VM]:
     """Current VMs by GUID (upper case)."""
-    wanted = sorted({i.strip("{}").upper() for i in ids})
+    wanted = sorted({_guid_key(i) for i in ids})
     return {vm.id: vm for vm in _query_vms(cim, "Name", wanted)} if wanted else {}
 
 
@@ -113,7 +118,7 @@ def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
     case-insensitively, as WQL does on Windows. Raises VmLookupError naming every problem at once.
     """
     asked = [str(r).strip() for r in requested]
-    guids = [a.strip("{}").upper() for a in asked if is_guid(a)]
+    guids = [_guid_key(a) for a in asked if is_guid(a)]
     names = [a for a in asked if not is_guid(a)]
     by_id = read_vms(cim, guids)
     by_name: Dict[str, List[VM]] = {}
@@ -124,7 +129,7 @@ def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
     missing: List[str] = []
     ambiguous: List[str] = []
     for item in asked:
-        matches = [by_id[item.strip("{}").upper()]] if item.strip("{}").upper() in by_id else by_name.get(item.lower(), [])
+        matches = [by_id[_guid_key(item)]] if _guid_key(item) in by_id else by_name.get(item.lower(), [])
         if not matches:
             missing.append(item)
         elif len(matches) > 1:

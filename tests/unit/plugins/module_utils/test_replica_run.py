@@ -149,3 +149,15 @@ def test_lookup_errors_list_everything(host):
     assert "'ghost'" in text and "matches 2 VMs" in text
     assert all(vm["id"] in text for vm in sim.vms() if vm["name"] == "dup")
     assert not any(k.startswith("Invoke") for k in sim.counters())
+
+
+def test_rerun_while_the_job_still_runs_says_to_wait(host):
+    sim = host([replica("slow", job_seconds=100)])
+    converge(sim, ["slow"], timeout=4, interval=2)
+    (again,) = converge(sim, ["slow"], timeout=4, interval=2)
+    assert state(sim, "slow")["state"] == 12
+    assert "'slow'" in again["error"] and "still running" in again["error"]
+    assert "needs Replicating" not in again["error"] and again["changed"] is False
+    sim.advance_clock(100)
+    (done,) = converge(sim, ["slow"])
+    assert done["changed"] is False and done["error"] is None and done["state_after"] == "Recovered"
