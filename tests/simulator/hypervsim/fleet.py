@@ -40,6 +40,8 @@ HOST_DEFAULTS: dict[str, Any] = {
     "job_seconds": 1.0, "invalid_state": "return_code", "running_vm_failover": "reject",
     "time_before_removal": 300.0, "max_envelope_size_kb": 500, "enumeration_timeout": 240.0,
     "max_concurrent_operations": 1500, "fqdn": None, "partner": None,
+    # WinRM service config as a fresh Windows host has it: Negotiate only, Basic off, AllowUnencrypted=false.
+    "basic_auth": False, "allow_unencrypted": False,
 }
 HOST_KEYS = set(HOST_DEFAULTS) | {"name", "users", "vms"}
 VM_KEYS = {"name", "id", "mode", "state", "power", "health", "last_replication", "job_seconds", "fail_jobs",
@@ -107,6 +109,8 @@ class HostConfig:  # pylint: disable=too-many-instance-attributes
     max_concurrent_operations: int
     fqdn: str | None
     partner: str | None
+    basic_auth: bool = False
+    allow_unencrypted: bool = False
 
 
 # ---------------------------------------------------------------- value parsers (also used by the control API)
@@ -271,6 +275,8 @@ def _settings(raw: dict, where: str) -> dict[str, Any]:
     if settings["running_vm_failover"] not in ("reject", "allow"):
         raise _fail(f"{where}.running_vm_failover",
                     f"expected reject or allow, got {settings['running_vm_failover']!r}")
+    for key in ("basic_auth", "allow_unencrypted"):
+        settings[key] = _bool(settings[key], f"{where}.{key}")
     for key in ("fqdn", "partner"):
         if settings[key] is not None:
             _string(settings[key], f"{where}.{key}")

@@ -6,6 +6,10 @@ from collections import Counter
 from . import faults
 
 
+class DropConnection(Exception):
+    """Raised by the backend to make the HTTP layer close the TCP connection without sending any response."""
+
+
 class Counters:
     """Counts WS-Man requests by operation: Enumerate, Pull, Release, Get, Invoke:<Method>, total, auth_failures."""
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from . import control
 from .fleet import User
+from .hooks import DropConnection
 from .wsman import NotXml
 
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
@@ -144,7 +145,19 @@ class WinRMHandler(BaseHTTPRequestHandler):
         except NotXml:
             self._send(400)
             return
-        self._send(status, body, SOAP_CONTENT_TYPE)
+        except DropConnection:
+            self._drop()
+            return
+        # An empty body (an injected bare HTTP 500) goes without a SOAP content type, as a broken proxy sends it.
+        self._send(status, body, SOAP_CONTENT_TYPE if body else None)
+
+    def _drop(self) -> None:
+        """Close the TCP connection without a response, as a network failure or a killed service does."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def do_GET(self) -> None:  # pylint: disable=invalid-name
         path = self.path.split("?", 1)[0]

@@ -47,7 +47,7 @@ ODD = "22222222-3333-4444-8555-666666666666"
 def small_fleet() -> dict:
     """A fleet with every kind of VM the tests need, with fixed ids."""
     return {"hosts": [{
-        "name": "HV-TEST01",
+        "name": "HV-TEST01", "basic_auth": True, "allow_unencrypted": True,
         "users": [{"username": "admin", "password": "pw"}, {"username": "nobody", "password": "pw", "rights": "none"}],
         "job_seconds": 10,
         "vms": [

@@ -29,7 +29,7 @@ def host():
     started = []
 
     def start(vms, **options):
-        fleet = {"hosts": [dict({"name": "HV1", "users": [USER], "job_seconds": 3, "vms": vms}, **options)]}
+        fleet = {"hosts": [dict({"name": "HV1", "basic_auth": True, "allow_unencrypted": True, "users": [USER], "job_seconds": 3, "vms": vms}, **options)]}
         sim = Simulator(fleet, clock=ManualClock())
         sim.start()
         started.append(sim)
