@@ -1,19 +1,22 @@
-"""HTTP front end: a threading HTTP server on loopback that behaves like the WinRM listener (wire notes 5.3).
+"""HTTP front end: a threading HTTP(S) server on loopback that behaves like the WinRM listener (wire notes 5.3).
 
-POST /wsman only; HTTP Basic auth checked before anything else (401 with an empty body and Windows' headers);
-413 for a body above MaxEnvelopeSizekb; 200 application/soap+xml for results, 500 for every SOAP fault, 400 for
-a body that is not XML.  /_sim/... is the unauthenticated control API, answered only to loopback clients.
+POST /wsman only.  Logon comes before anything else (auth.py: 401 with an empty body and Windows' headers, and
+nothing processed); a body sealed with WinRM message encryption is opened with the connection's Negotiate context
+and the answer sealed back (encryption.py).  413 for a body above MaxEnvelopeSizekb; 200 application/soap+xml for
+results, 500 for every SOAP fault, 400 for a body that is not XML or a sealed body that cannot be opened.
+/_sim/... is the unauthenticated control API, answered only to loopback clients.
 """
 
 import base64
-import binascii
 import json
 import socket
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from . import control
+from . import control, encryption
+from .auth import Authenticator, ConnectionAuth, Rejected
 from .fleet import User
 from .hooks import DropConnection
 from .wsman import NotXml
@@ -21,37 +24,57 @@ from .wsman import NotXml
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
 SERVER_HEADER = "Microsoft-HTTPAPI/2.0"
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+# Framing and signature of a sealed body on top of the envelope; the envelope itself is held to the limit.
+SEAL_OVERHEAD = 4096
+TLS_HANDSHAKE_SECONDS = 30
 
 
 class Backend(Protocol):
     """What the HTTP layer needs from the simulator."""
 
     verbose: bool
-
-    def authenticate(self, username: str, password: str) -> User | None:
-        """The user these credentials log on as, or None."""
+    authenticator: Authenticator
 
     def max_request_bytes(self) -> int:
         """MaxEnvelopeSizekb * 1024."""
 
     def handle_wsman(self, data: bytes, user: User, machine: str) -> tuple[int, bytes]:
-        """Status and body of a WS-Man response."""
-
-    def note_auth_failure(self) -> None:
-        """Count a rejected logon."""
+        """Status and body of a WS-Man response; may raise hooks.DropConnection."""
 
 
 class SimHTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer carrying the simulator backend."""
+    """ThreadingHTTPServer carrying the simulator backend; HTTPS when given a TLS context."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], backend: Backend) -> None:
+    def __init__(self, address: tuple[str, int], backend: Backend, tls: ssl.SSLContext | None = None) -> None:
         self.backend = backend
+        self.tls = tls
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, WinRMHandler)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:
+            # The handshake runs in the connection's own thread (WinRMHandler.setup), so a client that stalls
+            # in it, or rejects our certificate, does not hold up accept().
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or fails the TLS handshake is normal traffic, not a server error."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ssl.SSLError, ConnectionError, TimeoutError)):
+            if getattr(self.backend, "verbose", False):
+                sys.stderr.write(f"hypervsim: {client_address[0]}: {error}\n")
+            return
+        super().handle_error(request, client_address)
 
 
 def _machine(host_header: str | None) -> str:
@@ -104,18 +127,15 @@ class WinRMHandler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(size)
 
-    def _user(self) -> User | None:
-        auth = self.headers.get("Authorization", "")
-        scheme, _sep, token = auth.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            username, _colon, password = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return self.server.backend.authenticate(username, password)
-
     # ------------------------------------------------------------ verbs
+
+    def setup(self) -> None:
+        super().setup()
+        self.conn_auth = ConnectionAuth()     # pylint: disable=attribute-defined-outside-init
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.settimeout(TLS_HANDSHAKE_SECONDS)
+            self.connection.do_handshake()
+            self.connection.settimeout(None)
 
     def do_POST(self) -> None:  # pylint: disable=invalid-name
         path = self.path.split("?", 1)[0]
@@ -125,31 +145,82 @@ class WinRMHandler(BaseHTTPRequestHandler):
         if path.lower() != "/wsman":
             self._send(404, close=True)
             return
-        backend = self.server.backend
-        user = self._user()
-        if user is None:
-            backend.note_auth_failure()
-            # Drain a reasonable body so the client reads the 401 rather than a reset connection.
-            self._read_body(backend.max_request_bytes())
-            self._send(401, headers=[("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", 'Basic realm="WSMAN"')])
+        limit = self.server.backend.max_request_bytes()
+        raw = self._read_body(limit + SEAL_OVERHEAD)
+        if raw is None:
             return
-        data = self._read_body(backend.max_request_bytes())
-        if data is None:
+        headers = self._logon()
+        if headers is None:
             return
-        content_type = self.headers.get("Content-Type", "")
-        if not content_type.lower().startswith("application/soap+xml"):
-            self._send(415)
-            return
+        self._serve_wsman(raw, limit, headers)
+
+    def _logon(self) -> list[tuple[str, str]] | None:
+        """Response headers for an authenticated request, or None after answering 401."""
+        authenticator = self.server.backend.authenticator
         try:
-            status, body = backend.handle_wsman(data, user, _machine(self.headers.get("Host")))
+            token = authenticator.logon(self.conn_auth, self.headers.get("Authorization", ""),
+                                        secure=self.server.tls is not None)
+        except Rejected as rejected:
+            self._send(401, headers=authenticator.challenge_headers(rejected.token, self.conn_auth.scheme))
+            return None
+        if not token:
+            return []
+        return [("WWW-Authenticate", f"{self.conn_auth.scheme} {base64.b64encode(token).decode('ascii')}")]
+
+    def _serve_wsman(self, raw: bytes, limit: int, headers: list[tuple[str, str]]) -> None:
+        conn = self.conn_auth
+        sealed = encryption.is_sealed(self.headers.get("Content-Type", ""))
+        if sealed:
+            if not conn.can_seal:
+                self._send(400, headers=headers)       # no context to open it with (e.g. one that has expired)
+                return
+            try:
+                data = encryption.open_sealed(conn.context, raw)
+            except encryption.BadEncryption:
+                self._send(400, headers=headers, close=True)
+                return
+            if len(data) > limit:
+                self._send(413, close=True)
+                return
+        elif not raw:
+            # pywinrm's first, empty POST sets up the context for message encryption; it expects a 2xx.
+            self._send(200, headers=headers)
+            return
+        else:
+            data = raw
+            if len(data) > limit:
+                self._send(413, close=True)
+                return
+            if not self._plaintext_allowed(headers):
+                return
+        self._answer(data, sealed, headers)
+
+    def _plaintext_allowed(self, headers: list[tuple[str, str]]) -> bool:
+        """AllowUnencrypted=false: an unsealed SOAP message over HTTP is refused (500) even after a logon."""
+        if self.server.tls is None and not self.server.backend.authenticator.allow_unencrypted:
+            self._send(500, headers=headers)
+            return False
+        if not self.headers.get("Content-Type", "").lower().startswith("application/soap+xml"):
+            self._send(415, headers=headers)
+            return False
+        return True
+
+    def _answer(self, data: bytes, sealed: bool, headers: list[tuple[str, str]]) -> None:
+        user = self.conn_auth.user
+        assert user is not None
+        try:
+            status, body = self.server.backend.handle_wsman(data, user, _machine(self.headers.get("Host")))
         except NotXml:
-            self._send(400)
+            self._send(400, headers=headers)
             return
         except DropConnection:
             self._drop()
             return
+        if sealed and body:
+            self._send(status, encryption.seal(self.conn_auth.context, body), encryption.CONTENT_TYPE, headers)
+            return
         # An empty body (an injected bare HTTP 500) goes without a SOAP content type, as a broken proxy sends it.
-        self._send(status, body, SOAP_CONTENT_TYPE if body else None)
+        self._send(status, body, SOAP_CONTENT_TYPE if body else None, headers)
 
     def _drop(self) -> None:
         """Close the TCP connection without a response, as a network failure or a killed service does."""
