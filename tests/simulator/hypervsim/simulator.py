@@ -1,14 +1,16 @@
-"""The Simulator facade: one simulated Hyper-V host served over HTTP, plus its Python control API."""
+"""The Simulator facade: one simulated Hyper-V host served over HTTP (and HTTPS), plus its Python control API."""
 
 import threading
 from typing import Any
 
 from . import fleet as fleetmod
+from .auth import Authenticator
 from .clock import Clock
 from .fleet import FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, parse_enum, parse_time
 from .hooks import Counters, FaultInjector
 from .hyperv import HyperVHost
 from .server import SimHTTPServer
+from .tls import server_context
 from .wsman import WsmanService
 
 _VM_FIELDS = ("mode", "state", "power", "health", "fail_jobs", "last_replication", "failed_over_type")
@@ -17,12 +19,15 @@ _VM_FIELDS = ("mode", "state", "power", "health", "fail_jobs", "last_replication
 class Simulator:  # pylint: disable=too-many-instance-attributes
     """A WinRM Hyper-V host on loopback.
 
-    Simulator(fleet_dict, host=None, clock=None, bind="127.0.0.1", port=0, verbose=False, **overrides), where
-    overrides replace host settings of the fleet (job_seconds=0, invalid_state="job", ...).
+    Simulator(fleet_dict, host=None, clock=None, bind="127.0.0.1", port=0, verbose=False, tls_cert=None,
+    tls_key=None, https_port=0, **overrides), where overrides replace host settings of the fleet (job_seconds=0,
+    invalid_state="job", ...).  With tls_cert and tls_key (PEM files) it also listens for HTTPS on https_port,
+    as a Windows host with both a 5985 and a 5986 listener does.
     """
 
     def __init__(self, fleet: dict[str, Any], host: str | None = None, *, clock: Clock | None = None,
-                 bind: str = "127.0.0.1", port: int = 0, verbose: bool = False, **overrides: Any) -> None:
+                 bind: str = "127.0.0.1", port: int = 0, verbose: bool = False, tls_cert: str | None = None,
+                 tls_key: str | None = None, https_port: int = 0, **overrides: Any) -> None:
         hosts = fleetmod.parse_fleet(fleet, overrides or None)
         self.config = fleetmod.select_host(hosts, host)
         self.clock = clock or Clock()
@@ -32,10 +37,13 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self.service = WsmanService(self.model, self._counters, self._injector)
         self.verbose = verbose
         self._lock = threading.RLock()
+        self.authenticator = Authenticator(self.config.name, list(self.config.users), self.config.basic_auth,
+                                           self.config.allow_unencrypted, on_failure=self.note_auth_failure)
         self._bind = bind
-        self._port = port
-        self._server: SimHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._ports = {"http": port, "https": https_port}
+        self._tls = server_context(tls_cert, tls_key) if tls_cert and tls_key else None
+        self._servers: dict[str, SimHTTPServer] = {}
+        self._threads: list[threading.Thread] = []
 
     @classmethod
     def from_file(cls, path: str, host: str | None = None, **kwargs: Any) -> "Simulator":
@@ -54,30 +62,45 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
 
     @property
     def endpoint(self) -> str:
-        if self._server is None:
+        """The http:// listener's URL."""
+        return self._url("http")
+
+    @property
+    def https_endpoint(self) -> str | None:
+        """The https:// listener's URL, or None when the simulator has no certificate."""
+        return self._url("https") if self._tls is not None else None
+
+    def _url(self, scheme: str) -> str:
+        server = self._servers.get(scheme)
+        if server is None:
             raise RuntimeError("the simulator is not started")
-        host, port = self._server.server_address[:2]
+        host, port = server.server_address[:2]
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{port}/wsman"
+        return f"{scheme}://{host}:{port}/wsman"
 
     def start(self) -> str:
-        """Serve in a background thread; returns the endpoint URL."""
-        if self._server is None:
-            self._server = SimHTTPServer((self._bind, self._port), self)
-            # A short poll interval keeps stop() quick (shutdown waits for the next poll).
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name="hypervsim", daemon=True)
-            self._thread.start()
+        """Serve in background threads; returns the http:// endpoint URL."""
+        if not self._servers:
+            self._servers["http"] = SimHTTPServer((self._bind, self._ports["http"]), self)
+            if self._tls is not None:
+                self._servers["https"] = SimHTTPServer((self._bind, self._ports["https"]), self, self._tls)
+            for scheme, server in self._servers.items():
+                # A short poll interval keeps stop() quick (shutdown waits for the next poll).
+                thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                          name=f"hypervsim-{scheme}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
         return self.endpoint
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-            self._server = None
-            self._thread = None
+        for server in self._servers.values():
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._servers.clear()
+        self._threads.clear()
+        self.authenticator.close()
 
     def __enter__(self) -> "Simulator":
         self.start()
@@ -90,13 +113,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
 
     def authenticate(self, username: str, password: str) -> User | None:
         """Local-account logon: user, HOST\\user or .\\user; names case-insensitive, passwords exact."""
-        domain, sep, bare = username.rpartition("\\")
-        if sep and domain.lower() not in (".", self.config.name.lower()):
-            return None
-        for user in self.config.users:
-            if user.username.lower() in (bare.lower(), username.lower()) and user.password == password:
-                return user
-        return None
+        return self.authenticator.check_password(username, password)
 
     def max_request_bytes(self) -> int:
         return self.config.max_envelope_size_kb * 1024
