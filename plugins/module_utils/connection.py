@@ -9,7 +9,7 @@ import traceback
 from typing import Any, Mapping, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManClient
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManClient, WSManTransportError
 
 try:
     from winrm.protocol import Protocol
@@ -61,6 +61,29 @@ def protocol_kwargs(params: Mapping[str, Any]) -> dict:
     return kwargs
 
 
+def advice(params: Mapping[str, Any], error: WSManTransportError) -> Optional[str]:
+    """What to change when the host refuses the connection as configured, in the user's option names.
+
+    A Windows WinRM service by default offers Negotiate only and refuses unencrypted messages over HTTP
+    (AllowUnencrypted=false); most failed first runs are one of these settings.
+    """
+    scheme = params.get("scheme") or "https"
+    transport = params.get("transport") or "ntlm"
+    if error.kind == "auth":
+        if transport == "basic" and scheme == "http":
+            return ("Basic over http is refused unless the host enables Basic and AllowUnencrypted, which Windows "
+                    "does not by default: use transport=ntlm (messages are encrypted) or scheme=https")
+        if transport == "basic":
+            return "Basic works only if enabled on the host, and only for local accounts"
+        return ("a local account logs on as HOST\\user or .\\user, a domain account as DOMAIN\\user or "
+                "user@domain; it must be allowed to use WinRM (an administrator of the host)")
+    if (error.kind == "http" and error.http_status == 500 and scheme == "http"
+            and (params.get("message_encryption") == "never" or transport in ("basic", "certificate"))):
+        return ("the host refuses unencrypted messages over http (AllowUnencrypted=false): use transport=ntlm "
+                "with message_encryption=auto, or scheme=https")
+    return None
+
+
 def cim_client(params: Mapping[str, Any]) -> CimClient:
     """A CIM client for root/virtualization/v2 on the host the options name."""
     if Protocol is None:
@@ -68,4 +91,5 @@ def cim_client(params: Mapping[str, Any]) -> CimClient:
     kwargs = protocol_kwargs(params)
     protocol = Protocol(**kwargs)
     return CimClient(WSManClient(protocol, endpoint=kwargs["endpoint"],
-                                 operation_timeout=kwargs["operation_timeout_sec"]))
+                                 operation_timeout=kwargs["operation_timeout_sec"],
+                                 advise=lambda error: advice(params, error)))

@@ -11,10 +11,11 @@ Windows rebinds ``p`` on every instance element.
 
 from __future__ import annotations
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Protocol, Sequence, Tuple
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
@@ -109,15 +110,20 @@ class EnumerationBatch:
         return not self.context
 
 
+# What to tell the user about a transport error, given how the connection was set up (see connection.py).
+Advisor = Callable[[WSManTransportError], Optional[str]]
+
+
 class WSManClient:
     """Sends WS-Man operations through a pywinrm ``Protocol`` (or any ``MessageSender``)."""
 
     def __init__(self, sender: MessageSender, endpoint: str = "", operation_timeout: int = 20,
-                 max_envelope_size: int = 512000) -> None:
+                 max_envelope_size: int = 512000, advise: Optional[Advisor] = None) -> None:
         self.sender = sender
         self.endpoint = endpoint
         self.operation_timeout = operation_timeout
         self.max_envelope_size = max_envelope_size
+        self.advise = advise
 
     def get(self, resource_uri: str, selectors: Selectors) -> ET.Element:
         """Transfer Get: the instance element."""
@@ -154,7 +160,13 @@ class WSManClient:
     def _send(self, action: str, resource_uri: str, selectors: Selectors,
               request: Optional[ET.Element]) -> ET.Element:
         envelope = self._envelope(action, resource_uri, selectors, request)
-        raw = _send_translating_errors(self.sender, ET.tostring(envelope, encoding="unicode"))
+        try:
+            raw = _send_translating_errors(self.sender, ET.tostring(envelope, encoding="unicode"))
+        except WSManTransportError as exc:
+            advice = self.advise(exc) if self.advise else None
+            if advice:
+                raise WSManTransportError("%s; %s" % (exc, advice), exc.kind, exc.http_status) from None
+            raise
         return _response_body(raw)
 
     def _envelope(self, action: str, resource_uri: str, selectors: Selectors,
@@ -312,9 +324,9 @@ def translate_exception(exc: Exception) -> WSManError:
         return WSManTransportError("the WinRM host answered HTTP %s without a WS-Management message" % status,
                                    kind="http", http_status=status)
     if "SSLError" in names:
-        return WSManTransportError("TLS certificate validation failed for the WinRM host (%s); set ca_path to the "
-                                   "CA that signed it, or validate_certs=false for a lab host" % _first_line(exc),
-                                   kind="tls")
+        return WSManTransportError("TLS failed with the WinRM host (%s); if its certificate is signed by a private "
+                                   "CA, set ca_path to that CA's PEM file (validate_certs=false only for a lab host)"
+                                   % _ssl_reason(exc), kind="tls")
     if "ConnectionError" in names or "Timeout" in names or isinstance(exc, OSError):
         return WSManTransportError("cannot reach the WinRM host: %s" % _first_line(exc), kind="connection")
     return WSManTransportError("WinRM request failed: %s: %s" % (name, _first_line(exc)), kind="other")
@@ -334,6 +346,12 @@ def _from_wsman_fault_error(exc: Exception) -> WSManFault:
     return WSManFault(message=str(getattr(exc, "reason", "") or exc), http_status=status,
                       code=getattr(exc, "fault_code", None), subcode=getattr(exc, "fault_subcode", None),
                       wsman_code=getattr(exc, "wsman_fault_code", None), wmi_code=getattr(exc, "wmierror_code", None))
+
+
+def _ssl_reason(exc: Exception) -> str:
+    """OpenSSL's own words from the nested requests/urllib3 exception text, without the pool and retry noise."""
+    found = re.search(r"\[SSL(?:: [A-Z_]+)?\][^'\")]*", str(exc))
+    return found.group(0).strip() if found else _first_line(exc)
 
 
 def _first_line(exc: Exception) -> str:

@@ -29,7 +29,7 @@ def host():
     started = []
 
     def start(vms, **options):
-        fleet = {"hosts": [dict({"name": "HV1", "basic_auth": True, "allow_unencrypted": True, "users": [USER], "job_seconds": 3, "vms": vms}, **options)]}
+        fleet = {"hosts": [dict({"name": "HV1", "users": [USER], "job_seconds": 3, "vms": vms}, **options)]}
         sim = Simulator(fleet, clock=ManualClock())
         sim.start()
         started.append(sim)
@@ -42,8 +42,9 @@ def host():
 
 def converge(sim, vms, desired="failed_over", timeout=60.0, interval=1.0, **request):
     port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
-    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "basic",
-              "username": USER["username"], "password": USER["password"], "message_encryption": "never"}
+    # NTLM with message encryption over http: what a Windows host accepts by default.
+    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
+              "username": USER["username"], "password": USER["password"]}
     waiter = Waiter(timeout, interval, clock=sim.clock.monotonic, sleep=sim.clock.advance)
     results = ReplicaRun(connection.cim_client(params), waiter).converge(Request(vms=vms, desired=desired, **request))
     return [r.as_dict() for r in results]

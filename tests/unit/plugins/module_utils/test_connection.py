@@ -1,0 +1,95 @@
+"""From module options to a working (or clearly failing) WinRM connection, against the simulator's NTLM,
+HTTPS and AllowUnencrypted behaviour: each failure names the option to change."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.hyperv.replica.plugins.module_utils import connection
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManTransportError
+
+pytest.importorskip("winrm")
+pytest.importorskip("cryptography")
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "simulator"))
+from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
+from hypervsim.tls import make_test_ca  # noqa: E402  pylint: disable=wrong-import-position
+
+PASSWORD = "Pa55:word!"
+FLEET = {"hosts": [{"name": "HV-CONN01", "basic_auth": True, "users": [{"username": "hvadmin", "password": PASSWORD}],
+                    "vms": [{"name": "web01", "mode": "replica", "state": "replicating", "power": "off"}]}]}
+
+
+@pytest.fixture(scope="module")
+def test_ca(tmp_path_factory):
+    return make_test_ca(str(tmp_path_factory.mktemp("ca")))
+
+
+@pytest.fixture(scope="module")
+def host(test_ca):
+    with Simulator(FLEET, tls_cert=test_ca.server_cert, tls_key=test_ca.server_key) as sim:
+        yield sim
+
+
+def params(url: str, **options) -> dict:
+    scheme, rest = url.split("://", 1)
+    port = int(rest.split(":", 1)[1].split("/", 1)[0])
+    base = {"hostname": "127.0.0.1", "port": port, "scheme": scheme, "username": "hvadmin", "password": PASSWORD,
+            "transport": "ntlm"}
+    base.update(options)
+    return base
+
+
+def service_names(options: dict) -> list:
+    return [row["Name"] for row in connection.cim_client(options).query("SELECT * FROM Msvm_ReplicationService")]
+
+
+def test_ntlm_with_encryption_over_http(host):
+    assert service_names(params(host.endpoint)) == ["replicasvc"]
+
+
+def test_basic_over_https_with_ca_path(host, test_ca):
+    assert service_names(params(host.https_endpoint, transport="basic", ca_path=test_ca.ca_cert)) == ["replicasvc"]
+
+
+def test_https_without_the_ca_names_ca_path(host, monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with pytest.raises(WSManTransportError) as caught:
+        service_names(params(host.https_endpoint, transport="basic"))
+    assert caught.value.kind == "tls"
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value) and "ca_path" in str(caught.value)
+    assert "HTTPSConnectionPool" not in str(caught.value)
+
+
+def test_validate_certs_false_skips_the_check(host):
+    assert service_names(params(host.https_endpoint, transport="basic", validate_certs=False)) == ["replicasvc"]
+
+
+def test_wrong_password_is_a_clear_auth_failure(host):
+    before = host.counters()["total"]
+    with pytest.raises(WSManTransportError) as caught:
+        service_names(params(host.endpoint, password="not-it"))
+    assert caught.value.kind == "auth" and caught.value.http_status == 401
+    assert "rejected the credentials" in str(caught.value) and "HOST\\user" in str(caught.value)
+    assert "not-it" not in str(caught.value)
+    assert host.counters()["total"] == before
+
+
+def test_basic_over_http_says_what_to_use_instead(host):
+    with pytest.raises(WSManTransportError) as caught:
+        service_names(params(host.endpoint, transport="basic"))
+    assert caught.value.kind == "auth" and "use transport=ntlm" in str(caught.value)
+
+
+def test_unencrypted_ntlm_over_http_says_to_encrypt(host):
+    with pytest.raises(WSManTransportError) as caught:
+        service_names(params(host.endpoint, message_encryption="never"))
+    assert caught.value.http_status == 500 and "message_encryption=auto" in str(caught.value)
+
+
+def test_no_advice_for_a_plain_connection_error():
+    error = WSManTransportError("cannot reach the WinRM host", kind="connection")
+    assert connection.advice({"scheme": "https", "transport": "ntlm"}, error) is None
