@@ -23,13 +23,13 @@ from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waite
 
 def measure(count: int, job_seconds: float, poll: float) -> None:
     names = ["vm%04d" % i for i in range(count)]
-    fleet = {"hosts": [{"name": "HV-BENCH", "basic_auth": True, "allow_unencrypted": True, "users": [{"username": "bench", "password": "bench"}],
+    fleet = {"hosts": [{"name": "HV-BENCH", "users": [{"username": "bench", "password": "bench"}],
                         "job_seconds": job_seconds,
                         "vms": [{"name": n, "mode": "replica", "state": "replicating", "power": "off"} for n in names]}]}
     with Simulator(fleet) as sim:
         port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
-        params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "basic",
-                  "username": "bench", "password": "bench", "message_encryption": "never"}
+        params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
+                  "username": "bench", "password": "bench"}
         for desired in ("failed_over", "reverted"):
             sim.reset_counters()
             started = time.monotonic()
