@@ -3,15 +3,19 @@
 GET  /_sim/counters              WS-Man request counts by operation, plus total and auth_failures
 POST /_sim/counters/reset        zero the counters
 GET  /_sim/vms                   every VM: name, id, mode, state, power, health, failed_over_type, jobs, ...
-POST /_sim/vms/<name-or-id>      JSON {mode, state, power, health, fail_jobs, last_replication} to set up a test
+POST /_sim/vms/<name-or-id>      JSON {mode, state, power, health, fail_jobs, job_result, ...} to set up a test
 GET  /_sim/jobs                  every job: id, vm, type, state, percent
 POST /_sim/clock/advance         JSON {"seconds": N}: move simulated time forward (jobs finish, contexts expire)
-POST /_sim/faults                JSON {"operation": "Pull", "fault": "TimedOut", "count": 1}: inject faults
+POST /_sim/faults                JSON rule, e.g. {"operation": "Pull", "fault": "TimedOut", "count": 1} (faultspec.py)
+GET  /_sim/faults                the active rules, with id, count left and times fired
+POST /_sim/faults/clear          remove every rule (the fleet file's too)
+GET  /_sim/requests              the request log (requestlog.py), oldest first
+POST /_sim/requests/clear        empty it
 """
 
 import json
 import urllib.parse
-from typing import Any
+from typing import Any, Callable
 
 PREFIX = "/_sim/"
 
@@ -36,23 +40,45 @@ def handle(sim: Any, method: str, path: str, body: bytes) -> tuple[int, Any]:
         return 400, {"error": str(exc)}
 
 
+def _reset_counters(sim: Any, _body: bytes) -> Any:
+    sim.reset_counters()
+    return sim.counters()
+
+
+def _advance_clock(sim: Any, body: bytes) -> Any:
+    sim.advance_clock(float(_json(body).get("seconds", 0)))
+    return {"advanced": True}
+
+
+def _add_fault(sim: Any, body: bytes) -> Any:
+    return {"injected": True, "rule": sim.add_fault(**_json(body))}
+
+
+def _clear_faults(sim: Any, _body: bytes) -> Any:
+    return {"cleared": sim.clear_faults()}
+
+
+def _clear_requests(sim: Any, _body: bytes) -> Any:
+    sim.clear_requests()
+    return {"cleared": True}
+
+
+_ACTIONS: dict[str, Callable[[Any, bytes], Any]] = {
+    "counters/reset": _reset_counters, "clock/advance": _advance_clock, "faults": _add_fault,
+    "faults/clear": _clear_faults, "requests/clear": _clear_requests,
+}
+
+
 def _route(sim: Any, method: str, route: str, body: bytes) -> tuple[int, Any]:
     if method == "GET":
-        getters = {"counters": sim.counters, "vms": sim.vms, "jobs": sim.jobs}
+        getters = {"counters": sim.counters, "vms": sim.vms, "jobs": sim.jobs, "faults": sim.faults,
+                   "requests": sim.requests}
         if route in getters:
             return 200, getters[route]()
         raise KeyError(f"no such resource: {route}")
-    if route == "counters/reset":
-        sim.reset_counters()
-        return 200, sim.counters()
     if route.startswith("vms/"):
         name = urllib.parse.unquote(route[len("vms/"):])
         return 200, sim.set_vm(name, **_json(body))
-    if route == "clock/advance":
-        sim.advance_clock(float(_json(body).get("seconds", 0)))
-        return 200, {"advanced": True}
-    if route == "faults":
-        spec = _json(body)
-        sim.inject_fault(str(spec.get("operation", "*")), str(spec.get("fault", "")), int(spec.get("count", 1)))
-        return 200, {"injected": True}
+    if route in _ACTIONS:
+        return 200, _ACTIONS[route](sim, body)
     raise KeyError(f"no such action: {route}")

@@ -7,10 +7,12 @@ Unknown keys are errors too: a typo must not silently fall back to a default.
 import datetime
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+from .faultspec import JOB_RESULTS, FaultSpec, SpecError, parse_fault_spec
 
 
 class FleetError(ValueError):
@@ -43,9 +45,9 @@ HOST_DEFAULTS: dict[str, Any] = {
     # WinRM service config as a fresh Windows host has it: Negotiate only, Basic off, AllowUnencrypted=false.
     "basic_auth": False, "allow_unencrypted": False,
 }
-HOST_KEYS = set(HOST_DEFAULTS) | {"name", "users", "vms"}
+HOST_KEYS = set(HOST_DEFAULTS) | {"name", "users", "vms", "faults"}
 VM_KEYS = {"name", "id", "mode", "state", "power", "health", "last_replication", "job_seconds", "fail_jobs",
-           "recovery_points", "failed_over_type", "partner", "replication_interval"}
+           "job_result", "recovery_points", "failed_over_type", "partner", "replication_interval"}
 POINT_KEYS = {"name", "type", "created"}
 UUID_NAMESPACE = uuid.UUID("6f1c2d7e-4b3a-5c8d-9e0f-a1b2c3d4e5f6")
 
@@ -88,7 +90,7 @@ class VmConfig:  # pylint: disable=too-many-instance-attributes
     health: int
     last_replication: TimeSpec
     job_seconds: float | None
-    fail_jobs: bool
+    job_result: str
     recovery_points: list[PointConfig]
     failed_over_type: int
     partner: str | None
@@ -111,6 +113,7 @@ class HostConfig:  # pylint: disable=too-many-instance-attributes
     partner: str | None
     basic_auth: bool = False
     allow_unencrypted: bool = False
+    faults: list[FaultSpec] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- value parsers (also used by the control API)
@@ -254,11 +257,46 @@ def _vm(raw: Any, where: str, host: str, index: int) -> VmConfig:
         last_replication=parse_time(raw.get("last_replication", "never" if mode == 0 else "-5m"),
                                     f"{where}.last_replication"),
         job_seconds=None if job_seconds is None else _number(job_seconds, f"{where}.job_seconds"),
-        fail_jobs=_bool(raw.get("fail_jobs", False), f"{where}.fail_jobs"), recovery_points=points,
+        job_result=_job_result(raw, where), recovery_points=points,
         failed_over_type=parse_enum(raw.get("failed_over_type", default_fot), FAILED_OVER_TYPES,
                                     f"{where}.failed_over_type", 3),
         partner=_string(raw["partner"], f"{where}.partner") if "partner" in raw else None,
         replication_interval=interval)
+
+
+def parse_seconds(value: Any, where: str) -> float:
+    """A duration in seconds, >= 0."""
+    return _number(value, where)
+
+
+def parse_job_result(value: Any, where: str) -> str:
+    if value not in JOB_RESULTS:
+        raise _fail(where, f"expected one of {list(JOB_RESULTS)}, got {value!r}")
+    return value
+
+
+def _job_result(raw: dict, where: str) -> str:
+    """job_result, with fail_jobs: true as the older spelling of job_result: exception."""
+    fail_jobs = _bool(raw.get("fail_jobs", False), f"{where}.fail_jobs")
+    result = parse_job_result(raw.get("job_result", "exception" if fail_jobs else "completed"), f"{where}.job_result")
+    if fail_jobs and result != "exception":
+        raise _fail(f"{where}.fail_jobs", f"fail_jobs: true means job_result: exception, not {result}")
+    return result
+
+
+def _faults(raw: dict, where: str, vms: list[VmConfig]) -> list[FaultSpec]:
+    """The host's fault-injection rules; count defaults to unlimited here, and a vm must be one of this host's."""
+    specs = []
+    for i, item in enumerate(_list(raw.get("faults", []), f"{where}.faults")):
+        at = f"{where}.faults[{i}]"
+        try:
+            spec = parse_fault_spec(item, at, lasting_default=True)
+        except SpecError as exc:
+            raise FleetError(str(exc)) from exc
+        if spec.vm is not None and not any(spec.vm.lower() in (vm.name.lower(), vm.id.lower()) for vm in vms):
+            raise _fail(f"{at}.vm", f"no VM named {spec.vm!r} on this host")
+        specs.append(spec)
+    return specs
 
 
 def _settings(raw: dict, where: str) -> dict[str, Any]:
@@ -296,7 +334,7 @@ def _host(raw: Any, where: str) -> HostConfig:
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise _fail(f"{where}.vms", f"duplicate VM id(s) {dup}")
-    return HostConfig(name=name, users=users, vms=vms, **_settings(raw, where))
+    return HostConfig(name=name, users=users, vms=vms, faults=_faults(raw, where, vms), **_settings(raw, where))
 
 
 def parse_fleet(data: Any, overrides: dict[str, Any] | None = None) -> list[HostConfig]:

@@ -1,9 +1,14 @@
-"""Test hooks of the simulator: WS-Man request counters and one-shot fault injection."""
+"""Test hooks of the simulator: the dropped-connection signal, WS-Man request counters, and the fault injector.
+
+The injector itself lives in injection.py; it is re-exported here because the WS-Man service takes it from here.
+"""
 
 import threading
 from collections import Counter
 
-from . import faults
+from .injection import FaultInjector
+
+__all__ = ["DropConnection", "Counters", "FaultInjector"]
 
 
 class DropConnection(Exception):
@@ -31,34 +36,3 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
-
-
-class FaultInjector:
-    """Makes the next N requests of an operation fail with a catalogue fault (e.g. TimedOut for a Pull)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[list] = []
-
-    def add(self, operation: str, fault: str, count: int = 1) -> None:
-        if fault not in faults.INJECTABLE:
-            raise ValueError(f"unknown fault {fault!r}; known: {sorted(faults.INJECTABLE)}")
-        if count < 1:
-            raise ValueError("count must be at least 1")
-        with self._lock:
-            self._pending.append([operation, fault, count])
-
-    def take(self, operation: str) -> faults.WsmanFault | None:
-        """The fault to raise for this operation now, if one is pending (operation '*' matches any)."""
-        with self._lock:
-            for entry in self._pending:
-                if entry[0] in (operation, "*"):
-                    entry[2] -= 1
-                    if entry[2] == 0:
-                        self._pending.remove(entry)
-                    return faults.INJECTABLE[entry[1]]()
-        return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pending.clear()

@@ -8,7 +8,7 @@ Fixed texts and identifiers follow hyperv notes 1.1, 2.1, 4.1, 5 and 6; values m
 import datetime
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Protocol
 
 from . import jobs as jobmod
 from .cim import NEVER, CimRef, Instance
@@ -52,12 +52,31 @@ class VirtualMachine:  # pylint: disable=too-many-instance-attributes
     failed_over_type: int
     recovery_points: list[RecoveryPoint]
     job_seconds: float | None
-    fail_jobs: bool
+    job_result: str          # how its failover jobs end: completed | warnings | exception | hang
     partner: str
     interval: int
     installed: datetime.datetime
     state_changed: datetime.datetime
     pending_jobs: list[str] = field(default_factory=list)
+
+    @property
+    def fail_jobs(self) -> bool:
+        """The older switch: true is job_result exception."""
+        return self.job_result == "exception"
+
+    @fail_jobs.setter
+    def fail_jobs(self, value: bool) -> None:
+        if value:
+            self.job_result = "exception"
+        elif self.job_result == "exception":
+            self.job_result = "completed"
+
+
+class JobRules(Protocol):  # pylint: disable=too-few-public-methods
+    """Fault-injection rules that may change how a new job ends (the simulator's injector)."""
+
+    def job_plan(self, job_type: int, vm_id: str, plan: jobmod.JobPlan, may_change_result: bool) -> jobmod.JobPlan:
+        """The plan, with the first matching rules applied."""
 
 
 def _display_time(value: datetime.datetime) -> str:
@@ -67,7 +86,7 @@ def _display_time(value: datetime.datetime) -> str:
            f"{'AM' if value.hour < 12 else 'PM'}"
 
 
-class HyperVHost:  # pylint: disable=too-many-public-methods
+class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-attributes
     """One Hyper-V host with its VMs; the WS-Man layer reads it through instances_of/lookup/association_instances."""
 
     classes = REGISTRY
@@ -80,6 +99,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods
         self.start = clock.wall(clock.monotonic())
         self.vms = [self._build_vm(vm) for vm in config.vms]
         self.jobs: dict[str, jobmod.Job] = {}
+        self.job_rules: JobRules | None = None      # set by the simulator: injected job results and durations
 
     # ------------------------------------------------------------ construction
 
@@ -94,7 +114,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods
         return VirtualMachine(
             name=cfg.name, id=cfg.id, mode=cfg.mode, state=cfg.state, power=cfg.power, health=cfg.health,
             last_replication=cfg.last_replication.resolve(self.start), failed_over_type=cfg.failed_over_type,
-            recovery_points=points, job_seconds=cfg.job_seconds, fail_jobs=cfg.fail_jobs,
+            recovery_points=points, job_seconds=cfg.job_seconds, job_result=cfg.job_result,
             partner=cfg.partner or self.config.partner or "HV-PARTNER01", interval=cfg.replication_interval,
             installed=self.start - datetime.timedelta(days=30), state_changed=self.start)
 
@@ -134,14 +154,51 @@ class HyperVHost:  # pylint: disable=too-many-public-methods
     def start_job(self, vm: VirtualMachine, job_type: int, owner: str, *, error: jobmod.JobError | None = None,
                   on_success: Callable[[], None] | None = None,
                   on_failure: Callable[[], None] | None = None) -> str:
-        """Create a job affecting vm; its effect is applied lazily when its duration has passed."""
-        duration = vm.job_seconds if vm.job_seconds is not None else self.config.job_seconds
+        """Create a job affecting vm; its effect is applied lazily when its duration has passed.
+
+        error is given for a job the model itself fails (invalid_state: job); otherwise the job ends as the VM's
+        job_result (failover jobs only) or an injected rule says.
+        """
+        plan = self.job_plan(vm, job_type, may_change_result=error is None)
+        duration = plan.seconds if plan.seconds is not None else (
+            vm.job_seconds if vm.job_seconds is not None else self.config.job_seconds)
+        warning, hang = None, None
+        if error is None:
+            if plan.result == "exception":
+                error = jobmod.job_error(vm.name, vm.id, plan.error_code, job_type)
+            elif plan.result == "warnings":
+                warning = jobmod.job_warning(vm.name, vm.id, job_type)
+            elif plan.result == "hang":
+                hang = plan.hang_percent
         job = jobmod.Job(instance_id=str(uuid.uuid4()).upper(), job_type=job_type, vm_id=vm.id, owner=owner,
                          submitted=self.now(), duration=duration, on_success=on_success, on_failure=on_failure,
-                         error=error, removal_after=self.config.time_before_removal)
+                         error=error, warning=warning, hang_percent=hang, removal_after=self.config.time_before_removal)
         self.jobs[job.instance_id] = job
         vm.pending_jobs.append(job.instance_id)
         return job.instance_id
+
+    def job_plan(self, vm: VirtualMachine, job_type: int, may_change_result: bool) -> jobmod.JobPlan:
+        """The VM's job_result (it applies to the three failover methods, as fail_jobs did), then the rules."""
+        plan = jobmod.JobPlan(result=vm.job_result if job_type in jobmod.FAILOVER_JOBS else "completed")
+        if self.job_rules is not None:
+            plan = self.job_rules.job_plan(job_type, vm.id, plan, may_change_result)
+        return plan
+
+    def owner_vm(self, keys: Iterable[str]) -> VirtualMachine | None:
+        """The one VM that the GUIDs found in a request point at (VM, job or recovery point ids); None if there is
+        no such VM or more than one."""
+        found = {vm.id: vm for vm in map(self._vm_of_key, keys) if vm is not None}
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def _vm_of_key(self, key: str) -> VirtualMachine | None:
+        vm = self.vm_by_id(key)
+        if vm is not None:
+            return vm
+        job = self.jobs.get(key.upper())
+        if job is not None:
+            return self.vm_by_id(job.vm_id)
+        point_id = f"microsoft:{key.lower()}"
+        return next((v for v in self.vms for p in v.recovery_points if p.instance_id.lower() == point_id), None)
 
     # ------------------------------------------------------------ instances
 
@@ -306,7 +363,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods
         modes = {0: "none", 1: "primary", 2: "replica", 3: "test_replica", 4: "extended_replica"}
         return [{
             "name": vm.name, "id": vm.id, "mode": modes[vm.mode], "state": vm.state, "power": vm.power,
-            "health": vm.health, "failed_over_type": vm.failed_over_type,
+            "health": vm.health, "failed_over_type": vm.failed_over_type, "job_result": vm.job_result,
             "jobs": [j.instance_id for j in self.jobs.values() if j.vm_id == vm.id],
             "recovery_points": [p.instance_id for p in vm.recovery_points],
         } for vm in self.vms]

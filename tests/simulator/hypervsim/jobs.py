@@ -1,18 +1,22 @@
 """Msvm_ConcreteJob lifecycle, evaluated lazily from the clock (hyperv notes 4).
 
 A job is New at submission, Starting during the first tenth of its duration, Running with a rising PercentComplete,
-then Completed (7) or Exception (10) once its duration has passed; the model applies its effect at that moment and
-drops the job TimeBeforeRemoval seconds later.  Texts of JobStatus and error descriptions are [infer].
+then Completed (7), CompletedWithWarnings (32768) or Exception (10) once its duration has passed; the model applies
+its effect at that moment (for 7 and 32768, which Windows counts as success) and drops the job TimeBeforeRemoval
+seconds later.  A hanging job stays Running at a fixed PercentComplete and never ends.  Texts of JobStatus and of
+error and warning descriptions are [infer].
 """
 
 import datetime
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 from .cim import Instance
 from .schema import CONCRETE_JOB
 
-NEW, STARTING, RUNNING, COMPLETED, EXCEPTION = 2, 3, 4, 7, 10
+NEW, STARTING, RUNNING, COMPLETED, EXCEPTION, COMPLETED_WITH_WARNINGS = 2, 3, 4, 7, 10, 32768
+FAILED, INVALID_STATE = 32768, 32775       # return codes a failing job reports as ErrorCode
 
 # JobType numbers and names (hyperv notes 4.3); the method -> type mapping is [infer] from the names.
 INITIATE_FAILOVER, REVERT_FAILOVER, COMMIT_FAILOVER, STATE_CHANGE = 97, 98, 99, 96
@@ -22,6 +26,12 @@ JOB_NAMES = {
     COMMIT_FAILOVER: ("Commit Failover", "Committing failover"),
     STATE_CHANGE: ("Replicate State Change", "Changing replication state"),
 }
+# The method whose Invoke starts each job type (for fault rules such as operation: Invoke:InitiateFailover).
+JOB_METHODS = {INITIATE_FAILOVER: "InitiateFailover", REVERT_FAILOVER: "RevertFailover",
+               COMMIT_FAILOVER: "CommitFailover", STATE_CHANGE: "RequestReplicationStateChange"}
+FAILOVER_JOBS = (INITIATE_FAILOVER, REVERT_FAILOVER, COMMIT_FAILOVER)
+_VERBS = {INITIATE_FAILOVER: "initiate failover", REVERT_FAILOVER: "revert failover",
+          COMMIT_FAILOVER: "commit failover", STATE_CHANGE: "change the replication state"}
 
 
 @dataclass
@@ -31,6 +41,32 @@ class JobError:
     code: int
     description: str
     summary: str
+
+
+def job_error(vm_name: str, vm_id: str, code: int, job_type: int) -> JobError:
+    """The ErrorCode and texts of a job that ends in Exception (texts [infer])."""
+    what = _VERBS.get(job_type, "complete the operation")
+    if code == INVALID_STATE:
+        return JobError(code, f"'{vm_name}' cannot {what}: the operation is not valid in the current "
+                              f"replication state. (Virtual machine ID {vm_id})", f"Failed to {what}.")
+    return JobError(code, f"'{vm_name}' failed to {what}. (Virtual machine ID {vm_id})", f"Failed to {what}.")
+
+
+def job_warning(vm_name: str, vm_id: str, job_type: int) -> JobError:
+    """What a job that completes with warnings reports: ErrorCode stays 0, the texts say what went wrong [infer]."""
+    what = _VERBS.get(job_type, "complete the operation")
+    return JobError(0, f"'{vm_name}' completed the request to {what} with warnings. (Virtual machine ID {vm_id})",
+                    f"The request to {what} completed with warnings.")
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """How a new job will end: the VM's setting, possibly replaced by a fault-injection rule."""
+
+    result: str = "completed"           # completed | warnings | exception | hang
+    seconds: float | None = None        # duration override (None: the VM's or the host's job_seconds)
+    hang_percent: int = 50              # where a hanging job's PercentComplete stops
+    error_code: int = FAILED            # ErrorCode of a job that ends in Exception
 
 
 @dataclass
@@ -46,12 +82,15 @@ class Job:  # pylint: disable=too-many-instance-attributes
     on_success: Callable[[], None] | None = None
     on_failure: Callable[[], None] | None = None
     error: JobError | None = None
+    warning: JobError | None = None
+    hang_percent: int | None = None
     finished: bool = False
     removal_after: float = 300.0
 
     @property
     def end_time(self) -> float:
-        return self.submitted + self.duration
+        """When the job ends; never for a hanging job."""
+        return math.inf if self.hang_percent is not None else self.submitted + self.duration
 
     def finish(self) -> None:
         """Apply the job's effect once; called by the model when the end time has passed."""
@@ -64,7 +103,9 @@ class Job:  # pylint: disable=too-many-instance-attributes
 
     def state(self, now: float) -> int:
         if self.finished:
-            return COMPLETED if self.error is None else EXCEPTION
+            if self.error is not None:
+                return EXCEPTION
+            return COMPLETED if self.warning is None else COMPLETED_WITH_WARNINGS
         elapsed = now - self.submitted
         if elapsed <= 0:
             return NEW
@@ -75,9 +116,10 @@ class Job:  # pylint: disable=too-many-instance-attributes
     def percent(self, now: float) -> int:
         if self.finished:
             return 100
+        ceiling = 99 if self.hang_percent is None else self.hang_percent
         if self.duration <= 0:
-            return 0
-        return max(0, min(99, int(100 * (now - self.submitted) / self.duration)))
+            return 0 if self.hang_percent is None else ceiling
+        return max(0, min(ceiling, int(100 * (now - self.submitted) / self.duration)))
 
     def expired(self, now: float) -> bool:
         return self.finished and now >= self.end_time + self.removal_after
@@ -86,16 +128,18 @@ class Job:  # pylint: disable=too-many-instance-attributes
         state = self.state(now)
         caption, description = JOB_NAMES.get(self.job_type, ("Job", "Job"))
         failed = state == EXCEPTION
+        report = self.error if failed else self.warning if state == COMPLETED_WITH_WARNINGS else None
         status = {NEW: "Job is queued", STARTING: "Job is starting", RUNNING: "Job is running",
-                  COMPLETED: "Job completed successfully", EXCEPTION: "Job failed"}[state]
+                  COMPLETED: "Job completed successfully", EXCEPTION: "Job failed",
+                  COMPLETED_WITH_WARNINGS: "Job completed with warnings"}[state]
         elapsed = max(0.0, min(now, self.end_time) - self.submitted)
         values = {
             "Caption": caption, "Description": description, "ElementName": caption, "Name": caption,
             "InstanceID": self.instance_id, "JobType": self.job_type, "JobState": state,
             "PercentComplete": self.percent(now), "JobStatus": status, "StatusDescriptions": [status],
-            "ErrorCode": self.error.code if failed else 0,
-            "ErrorDescription": self.error.description if failed else None,
-            "ErrorSummaryDescription": self.error.summary if failed else None,
+            "ErrorCode": report.code if report else 0,
+            "ErrorDescription": report.description if report else None,
+            "ErrorSummaryDescription": report.summary if report else None,
             "Status": "Error" if failed else "OK", "OperationalStatus": [6] if failed else [2],
             "HealthState": 20 if failed else 5,
             "Cancellable": False, "DeleteOnCompletion": True, "JobRunTimes": 1, "LocalOrUtcTime": 2, "Priority": 0,

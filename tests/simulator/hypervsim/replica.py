@@ -15,7 +15,6 @@ from .hyperv import REPLICATION_TYPES, HyperVHost, VirtualMachine
 
 OK, JOB_STARTED = 0, 4096
 INVALID_PARAMETER, SYSTEM_IN_USE, INVALID_STATE = 32773, 32774, 32775
-FAILED = 32768
 
 REPLICA_MODES = (2, 4)        # Replica, Extended Replica
 PRIMARY = 1
@@ -55,27 +54,18 @@ def vm_from_ref(host: HyperVHost, ref: CimRef | None) -> VirtualMachine:
     raise faults.not_found(ref.path(), "ExecMethod", faults.HYPERV_PROVIDER)
 
 
-def _job_error(vm: VirtualMachine, code: int, what: str) -> jobmod.JobError:
-    if code == INVALID_STATE:
-        return jobmod.JobError(code, f"'{vm.name}' cannot {what}: the operation is not valid in the current "
-                                     f"replication state. (Virtual machine ID {vm.id})",
-                               f"Failed to {what}.")
-    return jobmod.JobError(code, f"'{vm.name}' failed to {what}. (Virtual machine ID {vm.id})",
-                           f"Failed to {what}.")
-
-
-def _invalid_state(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str, what: str) -> MethodResult:
+def _invalid_state(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str) -> MethodResult:
     """Synchronous 32775 by default; with the fleet choice invalid_state: job, a job that ends in JobState 10."""
     if host.config.invalid_state == "job":
-        error = _job_error(vm, INVALID_STATE, what)
+        error = jobmod.job_error(vm.name, vm.id, INVALID_STATE, job_type)
         return MethodResult(JOB_STARTED, host.start_job(vm, job_type, owner, error=error))
     return MethodResult(INVALID_STATE)
 
 
-def _run(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str, *, what: str,
+def _run(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str, *,
          on_success: Callable[[], None], on_failure: Callable[[], None] | None = None) -> MethodResult:
-    error = _job_error(vm, FAILED, what) if vm.fail_jobs else None
-    return MethodResult(JOB_STARTED, host.start_job(vm, job_type, owner, error=error, on_success=on_success,
+    """Start the job; how it ends (the VM's job_result or an injected rule) is decided by the host."""
+    return MethodResult(JOB_STARTED, host.start_job(vm, job_type, owner, on_success=on_success,
                                                     on_failure=on_failure))
 
 
@@ -101,10 +91,9 @@ def initiate_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> M
     kind = _snapshot(vm, params.get("SnapshotSettingData"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
-    what = "initiate failover"
     # States 7/10/15 are not accepted directly: Windows' own client resumes replication first (hyperv notes 3.1).
     if vm.mode not in REPLICA_MODES or vm.state != REPLICATING or _running_blocked(host, vm):
-        return _invalid_state(host, vm, jobmod.INITIATE_FAILOVER, owner, what)
+        return _invalid_state(host, vm, jobmod.INITIATE_FAILOVER, owner)
 
     def success() -> None:
         vm.state = RECOVERED
@@ -114,7 +103,7 @@ def initiate_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> M
         vm.state = REPLICATING
 
     vm.state = FAILOVER_IN_PROGRESS
-    return _run(host, vm, jobmod.INITIATE_FAILOVER, owner, what=what, on_success=success, on_failure=failure)
+    return _run(host, vm, jobmod.INITIATE_FAILOVER, owner, on_success=success, on_failure=failure)
 
 
 def revert_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
@@ -122,18 +111,17 @@ def revert_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> Met
     vm = vm_from_ref(host, params.get("ComputerSystem"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
-    what = "revert failover"
     replica_ok = vm.mode in REPLICA_MODES and vm.state == RECOVERED and not _running_blocked(host, vm)
     primary_ok = vm.mode == PRIMARY and vm.state == SYNCED
     if not (replica_ok or primary_ok):
-        return _invalid_state(host, vm, jobmod.REVERT_FAILOVER, owner, what)
+        return _invalid_state(host, vm, jobmod.REVERT_FAILOVER, owner)
 
     def success() -> None:
         vm.state = REPLICATING
         if vm.mode in REPLICA_MODES:
             vm.failed_over_type = 0
 
-    return _run(host, vm, jobmod.REVERT_FAILOVER, owner, what=what, on_success=success)
+    return _run(host, vm, jobmod.REVERT_FAILOVER, owner, on_success=success)
 
 
 def commit_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
@@ -141,15 +129,14 @@ def commit_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> Met
     vm = vm_from_ref(host, params.get("ComputerSystem"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
-    what = "commit failover"
     if vm.mode not in REPLICA_MODES or vm.state != RECOVERED:
-        return _invalid_state(host, vm, jobmod.COMMIT_FAILOVER, owner, what)
+        return _invalid_state(host, vm, jobmod.COMMIT_FAILOVER, owner)
 
     def success() -> None:
         vm.state = COMMITTED
         vm.recovery_points.clear()
 
-    return _run(host, vm, jobmod.COMMIT_FAILOVER, owner, what=what, on_success=success)
+    return _run(host, vm, jobmod.COMMIT_FAILOVER, owner, on_success=success)
 
 
 # RequestedState -> states it may be requested from; the mode check is separate.
@@ -177,9 +164,13 @@ def request_state_change(host: HyperVHost, vm: VirtualMachine, params: dict[str,
     if requested == SYNCED:
         valid = valid and vm.mode == PRIMARY and vm.power == 3
     if not valid:
-        return _invalid_state(host, vm, jobmod.STATE_CHANGE, owner, "change the replication state")
-    vm.state = requested
-    return MethodResult(JOB_STARTED, host.start_job(vm, jobmod.STATE_CHANGE, owner))
+        return _invalid_state(host, vm, jobmod.STATE_CHANGE, owner)
+    previous, vm.state = vm.state, requested
+
+    def failure() -> None:
+        vm.state = previous      # [infer] a failed change (only by fault injection) leaves the state as it was
+
+    return MethodResult(JOB_STARTED, host.start_job(vm, jobmod.STATE_CHANGE, owner, on_failure=failure))
 
 
 SERVICE_METHODS = {

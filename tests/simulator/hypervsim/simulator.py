@@ -1,22 +1,28 @@
 """The Simulator facade: one simulated Hyper-V host served over HTTP (and HTTPS), plus its Python control API."""
 
 import threading
-from typing import Any
+import time
+from typing import Any, Callable
 
 from . import fleet as fleetmod
 from .auth import Authenticator
 from .clock import Clock
-from .fleet import FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, parse_enum, parse_time
+from .faultspec import parse_fault_spec
+from .fleet import (FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, parse_enum, parse_job_result, parse_seconds,
+                    parse_time)
 from .hooks import Counters, FaultInjector
 from .hyperv import HyperVHost
+from .pipeline import RequestPipeline
+from .requestlog import RequestLog
 from .server import SimHTTPServer
 from .tls import server_context
 from .wsman import WsmanService
 
-_VM_FIELDS = ("mode", "state", "power", "health", "fail_jobs", "last_replication", "failed_over_type")
+_VM_FIELDS = ("mode", "state", "power", "health", "fail_jobs", "job_result", "job_seconds", "last_replication",
+              "failed_over_type")
 
 
-class Simulator:  # pylint: disable=too-many-instance-attributes
+class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public-methods
     """A WinRM Hyper-V host on loopback.
 
     Simulator(fleet_dict, host=None, clock=None, bind="127.0.0.1", port=0, verbose=False, tls_cert=None,
@@ -37,6 +43,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         self.service = WsmanService(self.model, self._counters, self._injector)
         self.verbose = verbose
         self._lock = threading.RLock()
+        self._init_hooks()
         self.authenticator = Authenticator(self.config.name, list(self.config.users), self.config.basic_auth,
                                            self.config.allow_unencrypted, on_failure=self.note_auth_failure)
         self._bind = bind
@@ -119,8 +126,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         return self.config.max_envelope_size_kb * 1024
 
     def handle_wsman(self, data: bytes, user: User, machine: str) -> tuple[int, bytes]:
-        with self._lock:
-            return self.service.handle(data, user, machine)
+        """Status and body; raises hooks.DropConnection when an injected rule drops the connection."""
+        return self._pipeline.handle(data, user, machine)
 
     def note_auth_failure(self) -> None:
         self._counters.add("auth_failures")
@@ -170,6 +177,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
             "health": lambda v: parse_enum(v, HEALTH, f"{where}.health", 3),
             "failed_over_type": lambda v: parse_enum(v, FAILED_OVER_TYPES, f"{where}.failed_over_type", 3),
             "fail_jobs": bool,
+            "job_result": lambda v: parse_job_result(v, f"{where}.job_result"),
+            "job_seconds": lambda v: None if v is None else parse_seconds(v, f"{where}.job_seconds"),
             "last_replication": lambda v: parse_time(v, f"{where}.last_replication").resolve(self.model.start),
         }
         parsed = {k: values[k](v) for k, v in fields.items()}
@@ -181,6 +190,56 @@ class Simulator:  # pylint: disable=too-many-instance-attributes
         """Move simulated time forward (works for the real clock too, as an offset)."""
         self.clock.advance(seconds)
 
-    def inject_fault(self, operation: str, fault: str, count: int = 1) -> None:
+    # ------------------------------------------------------------ fault injection and the request log
+
+    def _init_hooks(self) -> None:
+        """The request log, the fleet file's fault rules, and the request path that applies them."""
+        self._requests = RequestLog()
+        self.model.job_rules = self._injector
+        for spec in self.config.faults:
+            self._injector.add(spec, self._vm_ids(spec.vm))
+        self._pipeline = RequestPipeline(self._lock, self.model, self.service, self._counters, self._injector,
+                                         self._requests, time.sleep)
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How an injected latency is waited: time.sleep, called without the model lock; tests replace it."""
+        return self._pipeline.sleep
+
+    @sleep.setter
+    def sleep(self, function: Callable[[float], None]) -> None:
+        self._pipeline.sleep = function
+
+    def _vm_ids(self, name_or_id: str | None) -> frozenset[str] | None:
+        if name_or_id is None:
+            return None
+        found = self.model.find_vms(name_or_id)
+        if not found:
+            raise ValueError(f"rule.vm: no VM named {name_or_id!r} on {self.config.name}")
+        return frozenset(vm.id.upper() for vm in found)
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Activate a rule written as in the fleet file's faults: list; returns it with its id.  Faults, drops and
+        job results fire once unless a count is given; latency and job_seconds last until cleared."""
+        spec = parse_fault_spec(rule, "rule", lasting_default=False)     # SpecError is a ValueError (400)
+        with self._lock:
+            return self._injector.add(spec, self._vm_ids(spec.vm))
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The active rules, with how many firings are left (count, null = unlimited) and how often they fired."""
+        return self._injector.rules()
+
+    def clear_faults(self) -> int:
+        """Remove every rule, the fleet file's too; returns how many there were."""
+        return self._injector.clear()
+
+    def inject_fault(self, operation: str, fault: str, count: int = 1) -> dict[str, Any]:
         """Make the next `count` requests of `operation` (Get, Pull, Invoke:InitiateFailover, '*') fail."""
-        self._injector.add(operation, fault, count)
+        return self.add_fault(operation=operation, fault=fault, count=count)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log, oldest first (the last 10000 requests)."""
+        return self._requests.snapshot()
+
+    def clear_requests(self) -> None:
+        self._requests.clear()

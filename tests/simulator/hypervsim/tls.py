@@ -72,7 +72,7 @@ def make_test_ca(directory: str, names: tuple[str, ...] = ("localhost", "127.0.0
             .sign(ca_key, hashes.SHA256()))
     os.makedirs(directory, exist_ok=True)
     files = CaFiles(os.path.join(directory, "ca.pem"), os.path.join(directory, "server.pem"),
-                   os.path.join(directory, "server.key"))
+                    os.path.join(directory, "server.key"))
     _write(files.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM))
     _write(files.server_cert, cert.public_bytes(serialization.Encoding.PEM))
     _write(files.server_key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -160,8 +160,8 @@ def test_sealed_body_without_a_context_is_400(host):
         url = urllib.parse.urlparse(basic_host.endpoint)
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
         auth = "Basic " + base64.b64encode(f"hvadmin:{PASSWORD}".encode()).decode()
-        conn.request("POST", "/wsman", body=body, headers={"Content-Type": encryption.CONTENT_TYPE,
-                                                            "Authorization": auth})
+        headers = {"Content-Type": encryption.CONTENT_TYPE, "Authorization": auth}
+        conn.request("POST", "/wsman", body=body, headers=headers)
         resp = conn.getresponse()
         assert resp.status == 400 and resp.read() == b""
         assert basic_host.counters()["total"] == 0
