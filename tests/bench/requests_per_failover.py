@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--job-seconds", type=float, default=0.2)
     parser.add_argument("--poll", type=float, default=0.25)
     args = parser.parse_args()
-    print("job %.2f s, poll every %.2f s, simulator on loopback, Basic over HTTP" % (args.job_seconds, args.poll))
+    print("job %.2f s, poll every %.2f s, simulator on loopback, NTLM with message encryption over HTTP" % (args.job_seconds, args.poll))
     for count in args.vms:
         measure(count, args.job_seconds, args.poll)
 
