@@ -38,7 +38,7 @@ def _endpoint_lines(servers: list[tuple[str | None, Any]]) -> list[str]:
     """(host name or None for the single-host form, simulator) -> the lines to print."""
     lines = [f"endpoint{'' if name is None else ' ' + name}: {sim.endpoint}" for name, sim in servers]
     for name, sim in servers:
-        https = getattr(sim, "https_endpoint", None)
+        https = sim.https_endpoint
         if https:
             lines.append(f"https_endpoint{'' if name is None else ' ' + name}: {https}")
     return lines
