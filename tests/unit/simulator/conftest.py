@@ -251,6 +251,23 @@ def live(clock):  # pylint: disable=redefined-outer-name
 
 
 @pytest.fixture
+def serve(clock):  # pylint: disable=redefined-outer-name
+    """Factory: serve(fleet, **simulator_kwargs) starts a simulator on loopback, on the manual clock; all stop
+    at the end of the test."""
+    started = []
+
+    def start(fleet: dict, **kwargs) -> Simulator:
+        simulator = Simulator(fleet, clock=clock, **kwargs)
+        simulator.start()
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+
+
+@pytest.fixture
 def fleet_dict():
     return small_fleet()
 

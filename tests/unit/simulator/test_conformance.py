@@ -51,19 +51,9 @@ def _import_client_library(kind: str) -> None:
 
 
 @pytest.fixture
-def make_server(fleet_dict, clock):
+def make_server(serve, fleet_dict):
     """Factory: the small fleet served on loopback, on the manual clock (no test sleeps)."""
-    started = []
-
-    def start() -> Simulator:
-        sim = Simulator(fleet_dict, clock=clock, max_concurrent_operations=QUOTA)
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
+    return lambda: serve(fleet_dict, max_concurrent_operations=QUOTA)
 
 
 @pytest.fixture

@@ -137,19 +137,9 @@ def kind(request) -> str:
 
 
 @pytest.fixture
-def make_server(fleet_dict, clock):
+def make_server(serve, fleet_dict):
     """Factory: the small fleet (with fleet-file fault rules if given) served on loopback, on the manual clock."""
-    started: List[Simulator] = []
-
-    def start(faults: Optional[List[dict]] = None) -> Simulator:
-        sim = Simulator(fleet_with(fleet_dict, faults), clock=clock)
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
+    return lambda faults=None: serve(fleet_with(fleet_dict, faults))
 
 
 @pytest.fixture
