@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.hyperv.replica.plugins.module_utils import connection
+from ansible_collections.hyperv.replica.plugins.module_utils import connection, recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError
 from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
@@ -35,8 +35,15 @@ def run_failover(module: AnsibleModule) -> None:
     if connection.WINRM_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("pywinrm"), exception=connection.WINRM_IMPORT_ERROR)
     params = module.params
-    request = Request(vms=params["vms"], desired=params["state"], recovery_point=params["recovery_point"],
-                      wait=params["wait"], check_mode=module.check_mode)
+    before = None
+    if params.get("recovery_point_before"):
+        try:
+            before = recovery_points.parse_time(params["recovery_point_before"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc), changed=False, vms=[])
+    request = Request(vms=params["vms"], desired=params["state"],
+                      recovery_point=params["recovery_point"] or recovery_points.LATEST, wait=params["wait"],
+                      check_mode=module.check_mode, recovery_point_before=before)
     host = connection.endpoint(params)
     try:
         cim = connection.cim_client(params)

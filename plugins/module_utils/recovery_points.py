@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance, Reference
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import VM
+from ansible_collections.hyperv.replica.plugins.module_utils.vm import LOOKUP_CHUNK, VM
 
 LATEST = "latest"
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
@@ -29,6 +29,11 @@ TYPES = {
 }
 
 
+def iso_utc(value: Optional[datetime]) -> Optional[str]:
+    """ISO 8601 in UTC, whatever offset the host wrote, so results compare and sort as text."""
+    return value.astimezone(timezone.utc).isoformat() if value else None
+
+
 class RecoveryPointError(Exception):
     """The requested point does not exist for this VM."""
 
@@ -39,13 +44,16 @@ class RecoveryPoint:
     name: str
     type: str
     created: Optional[datetime]
+    vm_id: str = ""
 
     def reference(self) -> Reference:
         return Reference.to("Msvm_VirtualSystemSettingData", InstanceID=self.id)
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"id": self.id, "name": self.name, "type": self.type,
-                "created": self.created.isoformat() if self.created else None}
+        return {"id": self.id, "name": self.name, "type": self.type, "created": iso_utc(self.created)}
+
+    def describe(self) -> str:
+        return "%s [%s, %s, %s]" % (self.name, self.id, self.type, iso_utc(self.created) or "?")
 
     @classmethod
     def from_instance(cls, instance: Instance) -> Optional["RecoveryPoint"]:
@@ -54,29 +62,100 @@ class RecoveryPoint:
             return None
         created = instance.get("CreationTime")
         return cls(id=str(instance.get("InstanceID") or ""), name=str(instance.get("ElementName") or ""),
-                   type=kind[0], created=created if isinstance(created, datetime) else None)
+                   type=kind[0], created=created if isinstance(created, datetime) else None,
+                   vm_id=str(instance.get("VirtualSystemIdentifier") or "").strip("{}").upper())
+
+
+def newest_first(points: Iterable[RecoveryPoint]) -> List[RecoveryPoint]:
+    return sorted(points, key=lambda p: (p.created or _NEVER, p.name), reverse=True)
 
 
 def list_recovery_points(cim: CimClient, vm: VM) -> List[RecoveryPoint]:
-    """The VM's recovery points, newest first."""
+    """One VM's recovery points, newest first, over the association (one request per VM; see points_by_vm)."""
     query = wql.associators("Msvm_ComputerSystem", {"CreationClassName": "Msvm_ComputerSystem", "Name": vm.id},
                             "Msvm_SnapshotOfVirtualSystem", "Msvm_VirtualSystemSettingData")
     points = [p for p in (RecoveryPoint.from_instance(i) for i in cim.query(query)) if p]
-    return sorted(points, key=lambda p: p.created or _NEVER, reverse=True)
+    return newest_first(points)
 
 
-def choose(points: List[RecoveryPoint], vm: VM, choice: str) -> RecoveryPoint:
-    """``latest_application_consistent``, an InstanceID, or an exact name; errors list what exists."""
-    if choice == LATEST_APPLICATION_CONSISTENT:
+def _replica_types() -> str:
+    return wql.any_equal("VirtualSystemType", sorted(TYPES))
+
+
+def points_by_vm(cim: CimClient, vm_ids: Optional[Iterable[str]] = None) -> Dict[str, List[RecoveryPoint]]:
+    """Recovery points of many VMs at once, by VM GUID (upper case), each list newest first.
+
+    One WQL query on Msvm_VirtualSystemSettingData filtered by the three Replica VirtualSystemTypes (and by
+    VirtualSystemIdentifier, in chunks, when ``vm_ids`` is given) instead of an ASSOCIATORS OF query per VM:
+    VirtualSystemIdentifier is the VM's GUID (notes section 5), so the association adds nothing but requests.
+    ``vm_ids=None`` reads every VM's points. A VM without points is absent from the answer.
+    """
+    if vm_ids is None:
+        queries = [wql.select("Msvm_VirtualSystemSettingData", _replica_types())]
+    else:
+        ids = sorted({i.strip("{}").upper() for i in vm_ids})
+        queries = [wql.select("Msvm_VirtualSystemSettingData", "%s AND %s" % (
+            _replica_types(), wql.any_equal("VirtualSystemIdentifier", chunk)))
+            for chunk in wql.chunks(ids, LOOKUP_CHUNK)]
+    found: Dict[str, List[RecoveryPoint]] = {}
+    for query in queries:
+        for point in (RecoveryPoint.from_instance(i) for i in cim.query(query)):
+            if point:
+                found.setdefault(point.vm_id, []).append(point)
+    return {vm_id: newest_first(points) for vm_id, points in found.items()}
+
+
+def find_point(cim: CimClient, choice: str) -> Optional[RecoveryPoint]:
+    """The recovery point of any VM whose InstanceID or name is ``choice``: only to explain an error."""
+    where = "%s AND (%s OR %s)" % (_replica_types(), wql.any_equal("InstanceID", [choice]),
+                                   wql.any_equal("ElementName", [choice]))
+    points = [p for p in (RecoveryPoint.from_instance(i) for i in cim.query(
+        wql.select("Msvm_VirtualSystemSettingData", where))) if p]
+    return points[0] if points else None
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time with a zone (``Z`` or ``+01:00``); a time without one is refused, not guessed.
+
+    The controller, the Hyper-V host and the operator may each be in a different zone, and the point chosen
+    changes with the guess, so a zoneless time is ambiguous. ``datetime.fromisoformat`` reads ``Z`` since 3.11.
+    """
+    try:
+        value = datetime.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ValueError("recovery_point_before '%s' is not an ISO 8601 time; write it like 2026-11-21T10:00:00Z"
+                         % text) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("recovery_point_before '%s' has no time zone, so it is ambiguous: add Z for UTC or an "
+                         "offset such as +01:00" % text)
+    return value
+
+
+def _listing(points: List[RecoveryPoint]) -> str:
+    return "; ".join(p.describe() for p in points) or "none"
+
+
+def choose(points: List[RecoveryPoint], vm: VM, choice: str, before: Optional[datetime] = None,
+           owner: str = "") -> RecoveryPoint:
+    """The point to fail over to; ``points`` newest first. Errors list what the VM has.
+
+    ``before`` picks the newest point taken at or before it; otherwise ``choice`` is
+    ``latest_application_consistent``, an InstanceID, or an exact name. ``owner`` names the VM that does have a
+    point of that id or name, when the caller looked it up, to say so.
+    """
+    if before is not None:
+        matches = [p for p in points if p.created and p.created <= before]
+        what = "no recovery point taken at or before %s" % iso_utc(before)
+    elif choice == LATEST_APPLICATION_CONSISTENT:
         matches = [p for p in points if p.type == "application_consistent"]
+        what = "no application-consistent recovery point"
     else:
         wanted = choice.strip().lower()
         matches = [p for p in points if p.id.lower() == wanted or p.name == choice]
+        what = "no recovery point with id or name '%s'" % choice
+        if owner:
+            what += " (that is a recovery point of VM %s)" % owner
     if matches:
         return matches[0]
-    what = "no application-consistent recovery point" if choice == LATEST_APPLICATION_CONSISTENT \
-        else "no recovery point with id or name '%s'" % choice
-    listing = "; ".join("%s [%s, %s, %s]" % (p.name, p.id, p.type, p.created.isoformat() if p.created else "?")
-                        for p in points) or "none"
     raise RecoveryPointError("VM %s has %s: choose one of its points (%s), or recovery_point=latest"
-                             % (vm.label, what, listing))
+                             % (vm.label, what, _listing(points)))

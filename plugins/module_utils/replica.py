@@ -11,6 +11,7 @@ state and the way out, and the other VMs of the call go on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils import jobs, recovery_points, wql
@@ -36,6 +37,8 @@ JOB_STARTED = 4096
 _REPLICA_MODES = (MODE_REPLICA, MODE_EXTENDED_REPLICA)
 _RESUME_FIRST = (7, 9, 10, 11, 15)
 FAILOVER_IN_PROGRESS = 12
+# What a failover to the latest point in time (SnapshotSettingData NULL) reports as its recovery point.
+LATEST_POINT = {"id": None, "name": "latest", "type": "latest", "created": None}
 
 
 @dataclass
@@ -122,6 +125,7 @@ class VmResult:
     changed: bool = False
     state_after: str = ""
     recovery_point: Optional[Dict[str, Any]] = None
+    point: Optional[recovery_points.RecoveryPoint] = None
     job: Optional[jobs.Job] = None
     invoked_at: Optional[float] = None
     finished_at: Optional[float] = None
@@ -150,6 +154,19 @@ class Request:
     recovery_point: str = recovery_points.LATEST
     wait: bool = True
     check_mode: bool = False
+    # The newest point taken at or before this time (aware); excludes a recovery_point other than latest.
+    recovery_point_before: Optional[datetime] = None
+
+    @property
+    def picks_a_point(self) -> bool:
+        """Whether failovers need a recovery point read from the host (anything but the latest point in time)."""
+        return self.recovery_point_before is not None or self.recovery_point != recovery_points.LATEST
+
+    @property
+    def names_a_point(self) -> bool:
+        """Whether recovery_point is a point's InstanceID or name (not latest / latest_application_consistent)."""
+        return self.recovery_point_before is None and self.recovery_point not in (
+            recovery_points.LATEST, recovery_points.LATEST_APPLICATION_CONSISTENT)
 
 
 def replication_service(cim: CimClient) -> Reference:
@@ -168,6 +185,8 @@ class ReplicaRun:
         self.waiter = waiter
         # Set when the host stops answering: later VMs are reported as not started rather than tried.
         self.lost = ""
+        # Recovery point id or name -> label of the VM that has it ("" for none), looked up once per run.
+        self._owners: Dict[str, str] = {}
 
     def converge(self, request: Request) -> List[VmResult]:
         vms = find_vms(self.cim, request.vms)
@@ -175,6 +194,8 @@ class ReplicaRun:
         for result in results:
             result.error = result.plan.error
         acting = [r for r in results if r.plan.method and not r.error]
+        self._choose_points([r for r in acting if r.plan.method == "InitiateFailover"], request)
+        acting = [r for r in acting if not r.error]
         if request.check_mode:
             for result in acting:
                 result.changed = True
@@ -202,19 +223,63 @@ class ReplicaRun:
                                             result.job.id if result.job else "none", exc))
         return results
 
+    def _choose_points(self, failing_over: List[VmResult], request: Request) -> None:
+        """Pick each VM's recovery point before anything starts (in check mode too: a wrong point is the same
+        mistake there). The points of all these VMs come in one query, not one per VM."""
+        if not failing_over:
+            return
+        if not request.picks_a_point:
+            for result in failing_over:
+                result.recovery_point = dict(LATEST_POINT)
+            return
+        by_vm = recovery_points.points_by_vm(self.cim, [r.vm.id for r in failing_over])
+        for result in failing_over:
+            try:
+                point = self._choose(by_vm.get(result.vm.id, []), result.vm, request, [r.vm for r in failing_over])
+            except recovery_points.RecoveryPointError as exc:
+                result.error = str(exc)
+                continue
+            result.point = point
+            result.recovery_point = point.as_dict()
+
+    def _choose(self, points: List[recovery_points.RecoveryPoint], vm: VM, request: Request,
+                known: List[VM]) -> recovery_points.RecoveryPoint:
+        try:
+            return recovery_points.choose(points, vm, request.recovery_point, request.recovery_point_before)
+        except recovery_points.RecoveryPointError:
+            if not request.names_a_point:
+                raise
+            # An id or name that is another VM's point is the usual slip when copying ids around: say whose it is.
+            owner = self._owner_of(request.recovery_point, vm, known)
+            return recovery_points.choose(points, vm, request.recovery_point, owner=owner)  # raises, with the owner
+
+    def _owner_of(self, choice: str, vm: VM, known: List[VM]) -> str:
+        """The label of the VM that has a point with this id or name, "" if none: looked up once per run, on the
+        error path only (two queries at most)."""
+        if choice not in self._owners:
+            self._owners[choice] = self._find_owner(choice, known)
+        owner = self._owners[choice]
+        return "" if owner in ("", vm.label, vm.id) else owner
+
+    def _find_owner(self, choice: str, known: List[VM]) -> str:
+        try:
+            found = recovery_points.find_point(self.cim, choice)
+        except ValueError:  # a value no WQL literal can carry: it cannot be anyone's point either
+            return ""
+        if found is None or not found.vm_id:
+            return ""
+        owner = next((other for other in known if other.id == found.vm_id), None)
+        if owner is None:
+            owner = read_vms(self.cim, [found.vm_id]).get(found.vm_id)
+        return owner.label if owner else found.vm_id
+
     def _start(self, service: Reference, result: VmResult, request: Request) -> None:
         params: Dict[str, Any] = {"ComputerSystem": result.vm.reference()}
+        if result.point is not None:
+            params["SnapshotSettingData"] = result.point.reference()
         try:
-            if result.plan.method == "InitiateFailover" and request.recovery_point != recovery_points.LATEST:
-                points = recovery_points.list_recovery_points(self.cim, result.vm)
-                point = recovery_points.choose(points, result.vm, request.recovery_point)
-                result.recovery_point = point.as_dict()
-                params["SnapshotSettingData"] = point.reference()
             result.invoked_at = self.waiter.elapsed()
             outcome = self.cim.invoke(service, result.plan.method, params)
-        except recovery_points.RecoveryPointError as exc:
-            result.error = str(exc)
-            return
         except WSManTransportError as exc:
             # No answer: the host may or may not have acted, and the VMs after this one are not tried.
             self.lost = str(exc)
@@ -242,8 +307,6 @@ class ReplicaRun:
                             "Get-VMReplication" % (result.plan.method, result.vm.label,
                                                    RETURN_CODES.get(code, "unknown return code"), code,
                                                    result.vm.state_name))
-        if result.plan.method == "InitiateFailover" and result.recovery_point is None and not result.error:
-            result.recovery_point = {"id": None, "name": "latest", "type": "latest", "created": None}
 
     def _wait(self, started: List[VmResult]) -> None:
         by_id = {r.job.id: r for r in started if r.job}

@@ -40,11 +40,21 @@ PROPERTY_TYPES: Dict[str, Dict[str, str]] = {
     "Msvm_VirtualSystemSettingData": {
         "AutomaticStartupActionSequenceNumber": "uint16", "AutomaticShutdownAction": "uint16",
         "AutomaticStartupAction": "uint16", "AutomaticRecoveryAction": "uint16",
-        "IsSaved": "boolean", "Version": "string", "BootOrder": "uint16[]",
+        "IsSaved": "boolean", "Version": "string", "BootOrder": "uint16[]", "IsAutomaticSnapshot": "boolean",
+        "Notes": "string[]",
     },
     "Msvm_ReplicationRelationship": {
         "ReplicationState": "uint16", "ReplicationHealth": "uint16", "FailedOverReplicationType": "uint16",
-        "LastReplicationType": "uint16",
+        "LastReplicationType": "uint16", "HealthState": "uint16", "OperationalStatus": "uint16[]",
+        "StatusDescriptions": "string[]",
+    },
+    # hyperv-replica-wmi notes 6.2: ReplicationInterval is in seconds (30, 300 or 900).
+    "Msvm_ReplicationSettingData": {
+        "ReplicationInterval": "uint16", "RecoveryHistory": "uint8", "ApplicationConsistentSnapshotInterval": "uint16",
+        "RecoveryServerPortNumber": "uint16", "AuthenticationType": "uint16", "CompressionEnabled": "boolean",
+        "BypassProxyServer": "boolean", "AutoResynchronizeEnabled": "boolean", "ReplicateHostKvpItems": "boolean",
+        "EnableWriteOrderPreservationAcrossDisks": "boolean", "IncludedDisks": "string[]",
+        "AdditionalSettings": "string[]",
     },
 }
 
@@ -55,6 +65,7 @@ KEYS: Dict[str, Tuple[str, ...]] = {
     "Msvm_ConcreteJob": ("InstanceID",),
     "Msvm_VirtualSystemSettingData": ("InstanceID",),
     "Msvm_ReplicationRelationship": ("InstanceID",),
+    "Msvm_ReplicationSettingData": ("InstanceID",),
 }
 
 

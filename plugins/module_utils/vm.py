@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Dict, Iterable, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils import wql
@@ -31,6 +32,8 @@ POWER_STATES = {
     7: "In Test", 8: "Deferred", 9: "Paused", 10: "Starting", 11: "Reset",
 }
 HEALTH = {0: "Not applicable", 1: "Normal", 2: "Warning", 3: "Critical"}
+# FailedOverReplicationType and LastReplicationType (notes 2.4): the kind of point a failover used / last received.
+REPLICATION_TYPES = {0: "None", 1: "Regular", 2: "Application consistent", 3: "Planned"}
 
 # Mode and state numbers used by the decisions in replica.py.
 MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, MODE_EXTENDED_REPLICA = 0, 1, 2, 3, 4
@@ -54,14 +57,24 @@ def _name(table: Dict[int, str], value: Optional[int]) -> str:
     return table.get(value, "Unknown (%s)" % value) if value is not None else "Unknown"
 
 
+def cim_time(value: object) -> Optional[datetime]:
+    """A CIM datetime, or None for NULL and for Windows' "never" (FILETIME 0, year 1601)."""
+    return value if isinstance(value, datetime) and value.year > 1601 else None
+
+
 @dataclass
-class VM:
+class VM:  # pylint: disable=too-many-instance-attributes
     id: str
     name: str
     mode: int
     state: int
     power: int
     health: int
+    # Read with the VM at no extra cost; replication_info prefers Msvm_ReplicationRelationship's copies.
+    failed_over_type: int = 0
+    last_replication_type: int = 0
+    last_replication: Optional[datetime] = None
+    last_application_consistent: Optional[datetime] = None
 
     @property
     def mode_name(self) -> str:
@@ -89,7 +102,11 @@ class VM:
         # relationship class carries the same value (read by replication_info when it is needed).
         return cls(id=str(instance.get("Name") or "").upper(), name=str(instance.get("ElementName") or ""),
                    mode=int(instance.get("ReplicationMode") or 0), state=int(instance.get("ReplicationState") or 0),
-                   power=int(instance.get("EnabledState") or 0), health=int(instance.get("ReplicationHealth") or 0))
+                   power=int(instance.get("EnabledState") or 0), health=int(instance.get("ReplicationHealth") or 0),
+                   failed_over_type=int(instance.get("FailedOverReplicationType") or 0),
+                   last_replication_type=int(instance.get("LastReplicationType") or 0),
+                   last_replication=cim_time(instance.get("LastReplicationTime")),
+                   last_application_consistent=cim_time(instance.get("LastApplicationConsistentReplicationTime")))
 
 
 def _query_vms(cim: CimClient, prop: str, values: List[str]) -> List[VM]:
@@ -98,6 +115,17 @@ def _query_vms(cim: CimClient, prop: str, values: List[str]) -> List[VM]:
         query = wql.select("Msvm_ComputerSystem", wql.any_equal(prop, chunk))
         found.extend(VM.from_instance(i) for i in cim.query(query) if is_guid(str(i.get("Name") or "")))
     return found
+
+
+def replicated_vms(cim: CimClient) -> List[VM]:
+    """Every VM with replication enabled (any ReplicationMode but None), in one query, ordered by name.
+
+    The host's own Msvm_ComputerSystem has a NULL ReplicationMode; it is dropped by its non-GUID Name too, in
+    case a host compares NULL differently.
+    """
+    query = wql.select("Msvm_ComputerSystem", "%s <> 0" % wql.prop("ReplicationMode"))
+    vms = [VM.from_instance(i) for i in cim.query(query) if is_guid(str(i.get("Name") or ""))]
+    return sorted((vm for vm in vms if vm.mode != MODE_NONE), key=lambda vm: (vm.name.lower(), vm.id))
 
 
 def _guid_key(text: str) -> str:

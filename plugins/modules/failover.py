@@ -45,9 +45,19 @@ options:
       - V(latest) is the latest point in time (the most recent replicated changes).
       - V(latest_application_consistent) is each VM's newest application-consistent (VSS) point.
       - Anything else is the C(InstanceID) or the exact name of a recovery point of the VM; a VM that has no
-        such point fails with a list of the points it has.
+        such point fails with a list of the points it has (and, for another VM's point, which VM has it).
+      - Cannot be used together with O(recovery_point_before).
+      - M(hyperv.replica.replication_info) lists each VM's recovery points.
     type: str
     default: latest
+  recovery_point_before:
+    description:
+      - Fail each VM over to its newest recovery point taken at or before this time, with O(state=failed_over).
+      - An ISO 8601 time with a zone, for example V(2026-11-21T10:00:00Z) or V(2026-11-21T11:00:00+01:00). A
+        time without a zone is an error, since the controller and the host may be in different zones.
+      - A VM with no point that old fails with a list of the points it has.
+      - Cannot be used together with O(recovery_point).
+    type: str
   wait:
     description:
       - Wait for the failover or revert jobs to finish. With V(false) the module returns once the host has
@@ -102,6 +112,14 @@ EXAMPLES = r'''
     state: failed_over
     recovery_point: latest_application_consistent
     wait_timeout: 1800
+  delegate_to: localhost
+
+- name: Fail over to the newest point taken at or before the incident
+  hyperv.replica.failover:
+    hostname: hv-replica01.contoso.com
+    vms: [web01, sql01]
+    state: failed_over
+    recovery_point_before: "2026-11-21T09:45:00Z"
   delegate_to: localhost
 
 - name: Revert the drill
@@ -161,8 +179,28 @@ vms:
       description: Power state before the task (V(Off), V(Running), ...).
       type: str
     recovery_point:
-      description: The recovery point a failover used (id, name, type, created), or null.
+      description:
+        - The recovery point chosen for the failover (also in check mode), or null when the VM is not failed over.
+        - V(type) is V(standard), V(application_consistent), V(planned_failover), or V(latest) for the latest
+          point in time (then V(id) and V(created) are null).
       type: dict
+      contains:
+        id:
+          description: The point's C(InstanceID).
+          type: str
+          sample: "Microsoft:2B5C7A1E-6F0D-4E3B-9A8C-1D2E3F4A5B6C"
+        name:
+          description: The point's name.
+          type: str
+          sample: "sql01 - Application-consistent Replica - (11/21/2026 - 7:00:00 AM)"
+        type:
+          description: The kind of point.
+          type: str
+          sample: application_consistent
+        created:
+          description: When the point was taken (ISO 8601, UTC).
+          type: str
+          sample: "2026-11-21T07:00:00+00:00"
     job_id:
       description: The C(Msvm_ConcreteJob) InstanceID of the operation, or null.
       type: str
@@ -196,11 +234,13 @@ def main():
         vms={"type": "list", "elements": "str", "required": True, "aliases": ["name"]},
         state={"type": "str", "required": True, "choices": ["failed_over", "reverted"]},
         recovery_point={"type": "str", "default": "latest"},
+        recovery_point_before={"type": "str"},
         wait={"type": "bool", "default": True},
         wait_timeout={"type": "int", "default": 900},
         poll_interval={"type": "float", "default": 1.0},
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[("recovery_point", "recovery_point_before")])
     run_failover(module)
 
 
