@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the replication_info playbook with ansible-playbook against the WinRM Hyper-V simulator on loopback.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+# ansible-test runs a copy of this target outside the tree; the collection itself is on ANSIBLE_COLLECTIONS_PATH.
+sim_root="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/hyperv/replica/tests/simulator"
+[ -d "$sim_root" ] || sim_root="$here/../../../simulator"
+sim_root="$(cd "$sim_root" && pwd)"
+python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+work="$(mktemp -d)"
+
+PYTHONPATH="$sim_root" "$python" -m hypervsim --fleet "$here/files/fleet.yml" --port 0 \
+    >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# Readiness, not timing: wait until the simulator has printed its endpoint (it does so once listening).
+for _ in $(seq 1 200); do
+    grep -q '^endpoint: ' "$work/sim.out" && break
+    kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; exit 1; }
+    sleep 0.05
+done
+endpoint="$(sed -n 's/^endpoint: //p' "$work/sim.out")"
+[ -n "$endpoint" ] || { echo "simulator did not start" >&2; cat "$work/sim.err" >&2; exit 1; }
+port="${endpoint##*:}"
+port="${port%%/*}"
+
+# One hour ago, written with a +02:00 offset: after web01's point of 2 h before the simulator started and before
+# its point of 30 min, whatever the local zone (the playbook runs in far less than 30 minutes).
+before="$("$python" -c 'import datetime as d
+now = d.datetime.now(d.timezone.utc) - d.timedelta(hours=1)
+print(now.astimezone(d.timezone(d.timedelta(hours=2))).isoformat(timespec="seconds"))')"
+
+export ANSIBLE_PYTHON_INTERPRETER="$python"
+ansible-playbook -i "$here/inventory.ini" "$here/replication_info.yml" -e "sim_port=$port" -e "before=$before" "$@"
