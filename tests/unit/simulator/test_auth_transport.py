@@ -21,7 +21,7 @@ from winrm.protocol import Protocol  # noqa: E402
 
 from hypervsim import Simulator  # noqa: E402
 from hypervsim import encryption  # noqa: E402
-from hypervsim.tls import make_test_ca  # noqa: E402
+from hypervsim.testca import make_test_ca  # noqa: E402
 
 V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2"
 GET = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Get"

@@ -161,7 +161,7 @@ def test_cli_usage_errors(two_host_file, args):
 
 def test_cli_tls_endpoints(two_host_file, tmp_path):
     pytest.importorskip("cryptography")
-    from hypervsim.tls import make_test_ca  # pylint: disable=import-outside-toplevel
+    from hypervsim.testca import make_test_ca  # pylint: disable=import-outside-toplevel
     files = make_test_ca(str(tmp_path / "ca"))
     tls = ["--tls-cert", files.server_cert, "--tls-key", files.server_key]
     lines = run_cli(["--fleet", two_host_file, *tls], 2)[0]

@@ -12,8 +12,8 @@ work="$(mktemp -d)"
 
 # A test CA for the https listener, and a second one the host's certificate is not signed by. Generated per run:
 # a CA key in the repository would be a CA anyone could sign with.
-PYTHONPATH="$sim_root" "$python" -m hypervsim.tls "$work/ca" >/dev/null
-PYTHONPATH="$sim_root" "$python" -m hypervsim.tls "$work/other-ca" >/dev/null
+PYTHONPATH="$sim_root" "$python" -m hypervsim.testca "$work/ca" >/dev/null
+PYTHONPATH="$sim_root" "$python" -m hypervsim.testca "$work/other-ca" >/dev/null
 
 PYTHONPATH="$sim_root" "$python" -m hypervsim --fleet "$here/files/fleet.yml" --port 0 \
     --tls-cert "$work/ca/server.pem" --tls-key "$work/ca/server.key" >"$work/sim.out" 2>"$work/sim.err" &

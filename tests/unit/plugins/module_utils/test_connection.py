@@ -15,7 +15,7 @@ pytest.importorskip("winrm")
 pytest.importorskip("cryptography")
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "simulator"))
 from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
-from hypervsim.tls import make_test_ca  # noqa: E402  pylint: disable=wrong-import-position
+from hypervsim.testca import make_test_ca  # noqa: E402  pylint: disable=wrong-import-position
 
 PASSWORD = "Pa55:word!"
 FLEET = {"hosts": [{"name": "HV-CONN01", "basic_auth": True, "users": [{"username": "hvadmin", "password": PASSWORD}],
