@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs the failover playbooks with ansible-playbook against the WinRM Hyper-V simulator on loopback.
+# shellcheck disable=SC2154  # sim_pid, sim_port, sim_https_port come from the simulator's start.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -10,27 +11,17 @@ sim_root="$(cd "$sim_root" && pwd)"
 python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
 work="$(mktemp -d)"
 
+trap 'kill "${sim_pid:-}" 2>/dev/null || true; wait "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=/dev/null
+. "$sim_root/start.sh"
+
 # A test CA for the https listener, and a second one the host's certificate is not signed by. Generated per run:
 # a CA key in the repository would be a CA anyone could sign with.
 PYTHONPATH="$sim_root" "$python" -m hypervsim.testca "$work/ca" >/dev/null
 PYTHONPATH="$sim_root" "$python" -m hypervsim.testca "$work/other-ca" >/dev/null
-
-PYTHONPATH="$sim_root" "$python" -m hypervsim --fleet "$here/files/fleet.yml" --port 0 \
-    --tls-cert "$work/ca/server.pem" --tls-key "$work/ca/server.key" >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-# Readiness, not timing: wait until the simulator has printed its endpoint (it does so once listening).
-for _ in $(seq 1 200); do
-    grep -q '^https_endpoint: ' "$work/sim.out" && break
-    kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; exit 1; }
-    sleep 0.05
-done
-endpoint="$(sed -n 's/^endpoint: //p' "$work/sim.out")"
-[ -n "$endpoint" ] || { echo "simulator did not start" >&2; cat "$work/sim.err" >&2; exit 1; }
-port_of() { local port="${1##*:}"; echo "${port%%/*}"; }
-port="$(port_of "$endpoint")"
-https_port="$(port_of "$(sed -n 's/^https_endpoint: //p' "$work/sim.out")")"
+start_simulator "$here/files/fleet.yml" --tls-cert "$work/ca/server.pem" --tls-key "$work/ca/server.key"
+port="$sim_port"
+https_port="$sim_https_port"
 
 export ANSIBLE_PYTHON_INTERPRETER="$python"
 ansible-playbook -i "$here/inventory.ini" "$here/failover.yml" -e "sim_port=$port" "$@"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs the replication_info playbook with ansible-playbook against the WinRM Hyper-V simulator on loopback.
+# shellcheck disable=SC2154  # sim_pid, sim_port, sim_https_port come from the simulator's start.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -10,21 +11,11 @@ sim_root="$(cd "$sim_root" && pwd)"
 python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
 work="$(mktemp -d)"
 
-PYTHONPATH="$sim_root" "$python" -m hypervsim --fleet "$here/files/fleet.yml" --port 0 \
-    >"$work/sim.out" 2>"$work/sim.err" &
-sim_pid=$!
-trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-# Readiness, not timing: wait until the simulator has printed its endpoint (it does so once listening).
-for _ in $(seq 1 200); do
-    grep -q '^endpoint: ' "$work/sim.out" && break
-    kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; exit 1; }
-    sleep 0.05
-done
-endpoint="$(sed -n 's/^endpoint: //p' "$work/sim.out")"
-[ -n "$endpoint" ] || { echo "simulator did not start" >&2; cat "$work/sim.err" >&2; exit 1; }
-port="${endpoint##*:}"
-port="${port%%/*}"
+trap 'kill "${sim_pid:-}" 2>/dev/null || true; wait "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=/dev/null
+. "$sim_root/start.sh"
+start_simulator "$here/files/fleet.yml"
+port="$sim_port"
 
 # One hour ago, written with a +02:00 offset: after web01's point of 2 h before the simulator started and before
 # its point of 30 min, whatever the local zone (the playbook runs in far less than 30 minutes).

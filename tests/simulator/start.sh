@@ -1,0 +1,24 @@
+# Sourced by the integration targets' runme.sh: start the simulator in the background and wait until it listens.
+#   start_simulator FLEET [hypervsim options...]
+# Needs $sim_root (tests/simulator), $python and $work (a scratch directory). Sets sim_pid, sim_port and, with
+# --tls-cert, sim_https_port. The caller's EXIT trap stops it: kill "$sim_pid".
+# shellcheck shell=bash disable=SC2034,SC2154
+
+_sim_port_of() { local port="${1##*:}"; echo "${port%%/*}"; }
+
+start_simulator() {
+    local fleet="$1" ready='^endpoint: ' attempt
+    shift
+    case " $* " in *" --tls-cert "*) ready='^https_endpoint: ' ;; esac
+    PYTHONPATH="$sim_root" "$python" -m hypervsim --fleet "$fleet" --port 0 "$@" >"$work/sim.out" 2>"$work/sim.err" &
+    sim_pid=$!
+    # Readiness, not timing: the simulator prints its endpoints once it is listening.
+    for attempt in $(seq 1 200); do
+        grep -q "$ready" "$work/sim.out" && break
+        kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.err" >&2; return 1; }
+        [ "$attempt" -lt 200 ] && sleep 0.05
+    done
+    grep -q "$ready" "$work/sim.out" || { echo "simulator did not start" >&2; cat "$work/sim.err" >&2; return 1; }
+    sim_port="$(_sim_port_of "$(sed -n 's/^endpoint: //p' "$work/sim.out")")"
+    sim_https_port="$(_sim_port_of "$(sed -n 's/^https_endpoint: //p' "$work/sim.out")")"
+}
