@@ -45,9 +45,10 @@ def run_failover(module: AnsibleModule) -> None:
                       recovery_point=params["recovery_point"] or recovery_points.LATEST, wait=params["wait"],
                       check_mode=module.check_mode, recovery_point_before=before)
     host = connection.endpoint(params)
+    waiter = Waiter(timeout=params["wait_timeout"], interval=params["poll_interval"])
     try:
         cim = connection.cim_client(params)
-        run = ReplicaRun(cim, Waiter(timeout=params["wait_timeout"], interval=params["poll_interval"]))
+        run = ReplicaRun(cim, waiter)
         results = run.converge(request)
     except (VmLookupError, connection.ConnectionOptionsError) as exc:
         module.fail_json(msg=str(exc), changed=False, vms=[])
@@ -55,7 +56,7 @@ def run_failover(module: AnsibleModule) -> None:
         module.fail_json(msg="%s: %s" % (host, exc), changed=False, vms=[])
     result: Dict[str, Any] = {
         "changed": any(r.changed for r in results),
-        "vms": [r.as_dict() for r in results],
+        "vms": [r.as_dict(waiter.timestamp) for r in results],
         "msg": _summary(results, request.desired),
     }
     if module._diff:  # pylint: disable=protected-access

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils import jobs, recovery_points, wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Reference
@@ -131,7 +131,8 @@ class VmResult:
     finished_at: Optional[float] = None
     error: str = ""
 
-    def as_dict(self) -> Dict[str, Any]:
+    def as_dict(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]] = None) -> Dict[str, Any]:
+        """The module's entry for this VM; ``timestamp`` turns the run's seconds into times of day."""
         waited = None
         if self.invoked_at is not None and self.finished_at is not None:
             waited = round(self.finished_at - self.invoked_at, 3)
@@ -141,6 +142,8 @@ class VmResult:
             "mode": self.vm.mode_name, "power_state": self.vm.power_name, "recovery_point": self.recovery_point,
             "job_id": self.job.id if self.job else None, "job_state": self.job.state_name if self.job else None,
             "percent_complete": self.job.percent if self.job else None, "seconds_waited": waited,
+            "timings": {"invoked": timestamp(self.invoked_at) if timestamp else None,
+                        "finished": timestamp(self.finished_at) if timestamp else None},
             "error": self.error or None,
         }
 

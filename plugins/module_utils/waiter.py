@@ -6,21 +6,24 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from datetime import datetime, timezone
+from typing import Callable, Optional
 
 
 class Waiter:
     """A deadline ``timeout`` seconds from now, polled every ``interval`` seconds.
 
-    The clock and sleep are injectable so tests run without waiting.
+    The clock and sleep are injectable so tests run without waiting. Durations come from the monotonic clock;
+    ``wall`` (read once, at the start) only turns them into times of day for reports.
     """
 
     def __init__(self, timeout: float, interval: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, wall: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self._sleep = sleep
         self.interval = max(0.0, interval)
         self.started = clock()
+        self.wall_started = wall()
         self.deadline = self.started + max(0.0, timeout)
 
     def elapsed(self) -> float:
@@ -36,3 +39,9 @@ class Waiter:
     def pause(self) -> None:
         """Sleep one interval, never past the deadline."""
         self._sleep(min(self.interval, self.remaining()))
+
+    def timestamp(self, elapsed: Optional[float]) -> Optional[str]:
+        """A point of this run (seconds since its start) as an ISO 8601 UTC time, or None."""
+        if elapsed is None:
+            return None
+        return datetime.fromtimestamp(self.wall_started + elapsed, timezone.utc).isoformat()

@@ -213,6 +213,21 @@ vms:
     seconds_waited:
       description: Seconds from starting the operation until its job was seen finished, or null.
       type: float
+    timings:
+      description:
+        - When the operation was asked of the host and when its job was seen finished, as ISO 8601 UTC times on
+          the controller's clock; null when it did not happen (nothing to do, check mode, still running).
+        - A drill report computes the recovery point objective achieved from RV(vms[].timings.invoked).
+      type: dict
+      contains:
+        invoked:
+          description: When C(InitiateFailover) or C(RevertFailover) was sent.
+          type: str
+          sample: "2026-11-21T10:00:02.512000+00:00"
+        finished:
+          description: When the job was first seen finished (or the method returned without a job).
+          type: str
+          sample: "2026-11-21T10:00:05.031000+00:00"
     error:
       description: Why this VM failed, naming the VM, its state and what to do; null when it did not fail.
       type: str
