@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The drill_report module's body: records in, the report built once, each format written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Callable, Dict
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hyperv.replica.plugins.module_utils import (
+    drill_report, report_html, report_json, report_junit, report_markdown)
+
+# Format name -> (file name, renderer). The file names are what CI jobs and auditors are told to look for.
+FORMATS: Dict[str, Any] = {
+    "json": ("report.json", report_json.render),
+    "junit": ("report.xml", report_junit.render),
+    "markdown": ("report.md", report_markdown.render),
+    "html": ("report.html", report_html.render),
+}
+
+
+def _write(module: AnsibleModule, path: str, text: str) -> None:
+    """Write next to the target, then rename: a reader never sees half a report, and a failure loses no old one."""
+    folder = os.path.dirname(path)
+    handle, temp = tempfile.mkstemp(prefix=".report-", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        module.atomic_move(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def _render_all(report: Dict[str, Any], formats: list) -> Dict[str, str]:
+    texts = {}
+    for name in formats:
+        render: Callable[[Dict[str, Any]], str] = FORMATS[name][1]
+        texts[name] = render(report)
+    return texts
+
+
+def run_report(module: AnsibleModule) -> None:
+    params = module.params
+    dest = os.path.abspath(params["dest"])
+    report = drill_report.build_report(params["records"], params["settings"] or {}, title=params["title"])
+    # Rendered before anything is written: a renderer error leaves the previous report whole.
+    texts = _render_all(report, params["formats"])
+    files = {name: os.path.join(dest, FORMATS[name][0]) for name in params["formats"]}
+    if not module.check_mode:
+        try:
+            os.makedirs(dest, exist_ok=True)
+            for name, text in texts.items():
+                _write(module, files[name], text)
+        except OSError as exc:
+            module.fail_json(msg="cannot write the drill report to %s: %s" % (dest, exc), report=report)
+    for vm in drill_report.left_failed_over(report):
+        module.warn("LEFT FAILED OVER: %s" % vm)
+    module.exit_json(changed=not module.check_mode, report=report, files=files, dest=dest, result=report["result"],
+                     left_failed_over=drill_report.left_failed_over(report),
+                     table=report_markdown.summary_table(report), msg=drill_report.summary(report))
