@@ -11,7 +11,11 @@ TEST_PY := 3.11
 # ansible-test finds tools such as shellcheck on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv collection sanity units integration test demo bench clean
+# Debian's chromium takes the screenshot of report.html in the dr_drill integration target.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all venv collection browser sanity units integration test demo bench clean
 
 all: test
 
@@ -43,7 +47,15 @@ sanity: collection
 units: collection
 	cd $(ROOT) && $(BIN)/ansible-test units --venv --python $(TEST_PY) --requirements --color no
 
-integration: collection
+# Installed once; apt's package lists are refreshed only when the install cannot find the package.
+browser:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the report screenshot test"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }; }
+	@test -x $(CHROMIUM) || { echo "no $(CHROMIUM): install Debian's chromium package" >&2; exit 1; }
+
+integration: collection browser
 	cd $(ROOT) && $(BIN)/ansible-test integration --venv --python $(TEST_PY) --requirements --color no
 
 test: sanity units integration

@@ -1,15 +1,16 @@
 # Sourced by the integration targets' runme.sh: start the simulator in the background and wait until it listens.
 #   start_simulator FLEET [hypervsim options...]
 # Needs $sim_root (tests/simulator), $python and $work (a scratch directory). Sets sim_pid, sim_port and, with
-# --tls-cert, sim_https_port. The caller's EXIT trap stops it: kill "$sim_pid".
+# --tls-cert, sim_https_port; with --all-hosts, `sim_port_of HOST` prints a host's port instead.
+# The caller's EXIT trap stops it: kill "$sim_pid".
 # shellcheck shell=bash disable=SC2034,SC2154
 
 _sim_port_of() { local port="${1##*:}"; echo "${port%%/*}"; }
 
 start_simulator() {
-    local fleet="$1" ready='^endpoint: ' attempt
+    local fleet="$1" ready='^endpoint[ :]' attempt
     shift
-    case " $* " in *" --tls-cert "*) ready='^https_endpoint: ' ;; esac
+    case " $* " in *" --tls-cert "*) ready='^https_endpoint[ :]' ;; esac
     PYTHONPATH="$sim_root" "$python" -m hypervsim --fleet "$fleet" --port 0 "$@" >"$work/sim.out" 2>"$work/sim.err" &
     sim_pid=$!
     # Readiness, not timing: the simulator prints its endpoints once it is listening.
@@ -22,3 +23,6 @@ start_simulator() {
     sim_port="$(_sim_port_of "$(sed -n 's/^endpoint: //p' "$work/sim.out")")"
     sim_https_port="$(_sim_port_of "$(sed -n 's/^https_endpoint: //p' "$work/sim.out")")"
 }
+
+# With --all-hosts: the http port of one host of the fleet.
+sim_port_of() { _sim_port_of "$(sed -n "s/^endpoint $1: //p" "$work/sim.out")"; }
