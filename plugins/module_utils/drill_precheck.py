@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import human_duration, parse_time
+
 REPLICA_MODES = ("Replica", "Extended Replica")
 _STATE_ADVICE = {
     "Recovered": "it is already failed over: revert it (state=reverted) or commit it before a drill",
@@ -21,26 +23,6 @@ _STATE_ADVICE = {
     "Suspended": "resume replication (Resume-VMReplication) first",
     "Failover in progress": "a failover is running on it: wait for it and revert it",
 }
-
-
-def parse_time(text: Optional[str]) -> Optional[datetime]:
-    """An ISO 8601 time from replication_info (always with a zone), or None."""
-    if not text:
-        return None
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def human_duration(seconds: float) -> str:
-    """3 h 10 min, 5 min 2 s, 40 s: how an operator reads an age."""
-    seconds = int(round(max(0.0, seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return "%d h %d min" % (hours, minutes) if minutes else "%d h" % hours
-    if minutes:
-        return "%d min %d s" % (minutes, secs) if secs else "%d min" % minutes
-    return "%d s" % secs
 
 
 def _problems(vm: Dict[str, Any], now: datetime, max_age_minutes: float) -> List[str]:
@@ -57,7 +39,7 @@ def _problems(vm: Dict[str, Any], now: datetime, max_age_minutes: float) -> List
                         "resume or resynchronize replication")
     if vm.get("power_state") != "Off":
         problems.append("the VM is %s: a Replica VM must be off to fail over" % vm.get("power_state"))
-    last = parse_time(vm.get("last_replication_time"))
+    last = parse_time(vm.get("last_replication_time"), strict=True)
     if last is None:
         problems.append("it has never replicated")
     elif (now - last).total_seconds() > max_age_minutes * 60:

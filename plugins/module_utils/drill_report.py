@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.drill_precheck import human_duration, parse_time
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import human_duration, parse_time
 
 SCHEMA_VERSION = 1
 # Replication states of a VM that is (or may be becoming) failed over: a drill that ends with one has not cleaned up.
@@ -70,11 +70,11 @@ def rpo_seconds(precheck: Dict[str, Any], point: Optional[Dict[str, Any]], reque
     A chosen recovery point carries its creation time; the latest point in time is the last replication the
     pre-check read.
     """
-    asked = parse_time(requested)
+    asked = parse_time(requested, strict=True)
     if asked is None or not point:
         return None
-    taken = parse_time(point.get("created")) or (
-        parse_time(precheck.get("last_replication_time")) if point.get("type") == "latest" else None)
+    taken = parse_time(point.get("created"), strict=True) or (
+        parse_time(precheck.get("last_replication_time"), strict=True) if point.get("type") == "latest" else None)
     return None if taken is None else round((asked - taken).total_seconds(), 3)
 
 
@@ -93,7 +93,8 @@ class _VmVerdict:
         pre["problems"] = list(pre["problems"] or [])
         pre["passed"] = bool(pre["passed"])
         if not pre["passed"]:
-            self.errors.append("VM %s failed the pre-check: %s" % (self.precheck.get("name"), "; ".join(pre["problems"])))
+            self.errors.append("VM %s failed the pre-check: %s" % (
+                self.precheck.get("name"), "; ".join(pre["problems"])))
             skipped = step(None, status="skipped")
             return self._entry(pre, None, skipped, {"passed": None, "failed": []}, dict(skipped), pre["state"])
         failover = _module_step(self.record.get("failover"), self.vm_id)
@@ -173,8 +174,8 @@ def _count(vms: List[Dict[str, Any]], hosts: List[Dict[str, Any]]) -> Dict[str, 
 
 
 def _span(hosts: List[Dict[str, Any]], now: datetime) -> List[datetime]:
-    starts = [parse_time(h["started"]) for h in hosts if h["started"]]
-    ends = [parse_time(h["finished"]) for h in hosts if h["finished"]]
+    starts = [parse_time(h["started"], strict=True) for h in hosts if h["started"]]
+    ends = [parse_time(h["finished"], strict=True) for h in hosts if h["finished"]]
     started = min((t for t in starts if t), default=now)
     finished = max((t for t in ends if t), default=now)
     return [started, max(started, finished)]

@@ -16,9 +16,10 @@ import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.report_markdown import (
+from ansible_collections.hyperv.replica.plugins.module_utils.report_text import (
     COUNT_LABELS, TABLE_HEADERS, clean_text, count, format_time, human_seconds, left_failed_over, one_line,
-    parse_time, powershell_quote, problems, result_word, stranded_note, vm_cells, vm_label)
+    powershell_quote, problems, result_word, stranded_note, vm_cells, vm_label)
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import utc_time
 
 FAILOVER_COLOUR = "#1f6feb"
 FAILED_OVER_COLOUR = "#2da44e"
@@ -131,13 +132,13 @@ class Bar(NamedTuple):
 
 
 def _all_times(report: dict) -> list[datetime]:
-    found = [parse_time(report.get(key)) for key in ("started", "finished")]
+    found = [utc_time(report.get(key)) for key in ("started", "finished")]
     for vm in report.get("vms") or []:
         for step in ("failover", "revert"):
-            found += [parse_time((vm.get(step) or {}).get(key)) for key in ("requested", "finished")]
+            found += [utc_time((vm.get(step) or {}).get(key)) for key in ("requested", "finished")]
     for host in report.get("hosts") or []:
         for check in host.get("checks") or []:
-            found += [parse_time(check.get(key)) for key in ("started", "finished")]
+            found += [utc_time(check.get(key)) for key in ("started", "finished")]
     return [when for when in found if when is not None]
 
 
@@ -152,7 +153,7 @@ def _scale(report: dict) -> Optional[Scale]:
 
 
 def _report_end(report: dict, scale: Scale) -> datetime:
-    return parse_time(report.get("finished")) or scale.start + timedelta(seconds=scale.seconds)
+    return utc_time(report.get("finished")) or scale.start + timedelta(seconds=scale.seconds)
 
 
 def _span(start: Any, end: Any) -> str:
@@ -165,10 +166,10 @@ def _span(start: Any, end: Any) -> str:
 def _step_bar(vm: dict, step: str, colour: str, report_end: datetime) -> list[Bar]:
     """The bar of a failover or revert job; one still running at the end of the drill runs to the end."""
     data = vm.get(step) or {}
-    start = parse_time(data.get("requested"))
+    start = utc_time(data.get("requested"))
     if start is None:
         return []
-    end = parse_time(data.get("finished"))
+    end = utc_time(data.get("finished"))
     status = one_line(data.get("status")) or "?"
     failed = data.get("status") in _FAILED_STATUSES
     tip = "%s: %s %s\nrequested %s\nfinished %s (%s)\njob %s %s" % (
@@ -184,10 +185,10 @@ def _step_bar(vm: dict, step: str, colour: str, report_end: datetime) -> list[Ba
 def _failed_over_bar(vm: dict, report_end: datetime) -> list[Bar]:
     """The time the replica ran failed over: from the failover's end to the revert request, or the drill's end."""
     failover = vm.get("failover") or {}
-    start = parse_time(failover.get("finished"))
+    start = utc_time(failover.get("finished"))
     if start is None or failover.get("status") not in ("changed", "unchanged"):
         return []
-    end = parse_time((vm.get("revert") or {}).get("requested")) or max(start, report_end)
+    end = utc_time((vm.get("revert") or {}).get("requested")) or max(start, report_end)
     why = "until revert requested" if (vm.get("revert") or {}).get("requested") else "until the end of the drill"
     tip = "%s: failed over (replica running) %s\n%s to %s (%s)" % (
         vm_label(vm), why, start.isoformat(), end.isoformat(), _span(start, end))
@@ -203,7 +204,7 @@ def _checks_bars(vm: dict, report: dict) -> list[Bar]:
         if one_line(host.get("name")).casefold() != one_line(vm.get("host")).casefold():
             continue
         for check in host.get("checks") or []:
-            start, end = parse_time(check.get("started")), parse_time(check.get("finished"))
+            start, end = utc_time(check.get("started")), utc_time(check.get("finished"))
             if start is None or end is None:
                 continue
             tip = "%s: check %s %s\n%s to %s (%s)\n%s" % (
@@ -374,7 +375,7 @@ def _legend() -> str:
 
 def _header(report: dict) -> str:
     result = report.get("result")
-    started, finished = parse_time(report.get("started")), parse_time(report.get("finished"))
+    started, finished = utc_time(report.get("started")), utc_time(report.get("finished"))
     return ('<header class="top"><div class="badge %s">%s</div><div><h1>%s</h1><p class="times">'
             "Started <b>%s</b> &middot; Finished <b>%s</b> &middot; Duration <b>%s</b></p></div></header>" % (
                 "passed" if result == "passed" else "failed", _e(result_word(result)),

@@ -13,8 +13,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any, NamedTuple, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.report_markdown import (
-    clean_text, human_seconds, one_line, parse_time)
+from ansible_collections.hyperv.replica.plugins.module_utils.report_text import clean_text, human_seconds, one_line
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import utc_time
 
 STEPS = ("precheck", "failover", "checks", "revert")
 _COUNTED = ("tests", "failures", "errors", "skipped")
@@ -32,7 +32,7 @@ class Outcome(NamedTuple):
 
 def _timestamp(value: Any) -> Optional[str]:
     """UTC without an offset: the JUnit schema's timestamp allows no zone."""
-    parsed = parse_time(value)
+    parsed = utc_time(value)
     return parsed.replace(tzinfo=None).isoformat(timespec="seconds") if parsed else None
 
 
@@ -184,7 +184,7 @@ def _hosts_with_vms(report: dict) -> list[tuple[dict, list[dict]]]:
 
 
 def _suite_seconds(host: dict, cases: list[ET.Element]) -> float:
-    started, finished = parse_time(host.get("started")), parse_time(host.get("finished"))
+    started, finished = utc_time(host.get("started")), utc_time(host.get("finished"))
     if started and finished and finished >= started:
         return (finished - started).total_seconds()
     return sum(float(case.get("time") or 0) for case in cases)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import report_html, report_junit, report_markdown
+from ansible_collections.hyperv.replica.plugins.module_utils import (
+    report_html, report_junit, report_markdown, report_text)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "drill_report.json"
 HOSTILE = "<script>alert('x')</script> ]]> & \"q\" \x00\x1b[31m \U0001F525 caf\u00e9 | pipe\nsecond line"
@@ -279,7 +280,7 @@ def test_markdown_summary(report):
 def test_markdown_table_has_one_row_per_vm(report):
     rows = md_table_rows(report_markdown.render(report))
     assert len(rows) == 4
-    assert all(len(row) == len(report_markdown.TABLE_HEADERS) for row in rows)
+    assert all(len(row) == len(report_text.TABLE_HEADERS) for row in rows)
     by_vm = {row[1]: row for row in rows}
     assert by_vm["web-frontend-01"][2:6] == ["PASSED", "passed", "latest", "5 min 2 s"]
     assert by_vm["sql-orders-01"][4] == "application_consistent, 09:00:00"  # intraword _ is literal
@@ -311,7 +312,7 @@ def test_markdown_lists_every_problem(report):
 def test_markdown_escapes_pipes_newlines_and_markup(report):
     text = report_markdown.render(hostile(report))
     rows = md_table_rows(text)
-    assert len(rows) == 4 and all(len(row) == len(report_markdown.TABLE_HEADERS) for row in rows)
+    assert len(rows) == 4 and all(len(row) == len(report_text.TABLE_HEADERS) for row in rows)
     assert "\\| pipe" in rows[0][1] and "\n" not in rows[0][1]
     assert "<script>" not in text and "\\<script\\>" in text
     assert "\x00" not in text and "\x1b" not in text and "\U0001F525" in text
@@ -333,7 +334,7 @@ def test_markdown_degenerate_reports_render(report, edit):
                                             (302.5, "5 min 2 s"), (3603, "1 h 3 s"), (90061, "1 d 1 h 1 min 1 s"),
                                             (-3, "0 s"), (True, "-")])
 def test_human_seconds(seconds, words):
-    assert report_markdown.human_seconds(seconds) == words
+    assert report_text.human_seconds(seconds) == words
 
 
 @pytest.mark.parametrize("value, expected", [("2026-11-21T10:00:00Z", "10:00:00"),
@@ -342,7 +343,7 @@ def test_human_seconds(seconds, words):
                                              ("2026-11-22T00:30:00+00:00", "2026-11-22 00:30:00"),
                                              ("not a time", "-"), (None, "-")])
 def test_format_time_in_utc(report, value, expected):
-    assert report_markdown.format_time(value, report_markdown.report_day(report)) == expected
+    assert report_text.format_time(value, report_text.report_day(report)) == expected
 
 
 def test_summary_table_is_aligned_plain_text(report):
