@@ -81,8 +81,8 @@ svg#timeline { display: block; max-width: none; font-family: system-ui, "Segoe U
 svg#timeline .row:hover .hover { fill: #0969da; fill-opacity: 0.08; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 .table-wrap { overflow-x: auto; }
-th, td { padding: 6px 8px; border-bottom: 1px solid #d0d7de; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
+th, td { padding: 6px 8px; border-bottom: 1px solid #d0d7de; text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; }
 td:nth-child(3), td:nth-child(6) { white-space: nowrap; }
 th { background: #f6f8fa; font-weight: 600; }
 tbody tr:hover { background: #f6f8fa; }

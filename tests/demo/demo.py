@@ -88,6 +88,12 @@ def print_report(report_dir: Path, collections: Path) -> bool:
         print("  %s" % (report_dir / name))
     print()
     print(summary_table(report))
+    problems = [(vm["host"], error) for vm in report["vms"] for error in vm["errors"]]
+    problems += [(host["name"], host["error"]) for host in report["hosts"] if host["error"]]
+    if problems:
+        print("\nProblems:")
+        for host, error in problems:
+            print("  %s: %s" % (host, error))
     counts = report["counts"]
     print("\nResult: %s. %d VMs on %d hosts: %d passed, %d failed (pre-check %d), %d reverted, %d left failed over."
           % (report["result"].upper(), counts["vms"], counts["hosts"], counts["passed"], counts["failed"],
