@@ -87,10 +87,14 @@ clear_requests
 drill serial 2 -e dr_drill_serial=1 -e dr_drill_recovery_point=latest_application_consistent
 verify serial
 
-# 3. Healthy VMs named per host and a passing check: the drill passes and the play succeeds.
+# 3. Healthy VMs named per host and a passing check: the drill passes and the play succeeds. Run from another
+#    directory with relative paths, as an operator would: the check and the report are found there.
 inventory "dr_drill_vms='[\"web01\", \"sql01\"]'" "" >"$work/inventory-clean.ini"
+mkdir -p "$work/operator/checks"
+cp "$checks_passes" "$work/operator/checks/smoke.yml"
 clear_requests
-drill clean 0 -e "{\"dr_drill_checks\": [\"$checks_passes\"]}"
+(cd "$work/operator" && drill clean 0 -e dr_drill_report_dir=report -e '{"dr_drill_checks": ["checks/smoke.yml"]}')
+mv "$work/operator/report" "$work/clean"
 verify clean
 
 # 4. Check mode: nothing is failed over and no report is written.
