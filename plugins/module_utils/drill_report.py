@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import human_duration, parse_time
 
 SCHEMA_VERSION = 1
@@ -61,14 +63,15 @@ def _module_step(module_result: Optional[Dict[str, Any]], vm_id: str) -> Dict[st
     entry = _by_id(module_result).get(vm_id)
     if entry is not None:
         return step(entry)
-    return step(None, status="failed", error=module_result.get("msg") or "the task failed without a result for it")
+    return step(None, status="failed", error=module_result.get("msg") or "the task ended without a result for it")
 
 
 def rpo_seconds(precheck: Dict[str, Any], point: Optional[Dict[str, Any]], requested: Optional[str]) -> Optional[float]:
     """How old the data the VM came back with was when the failover was asked for.
 
     A chosen recovery point carries its creation time; the latest point in time is the last replication the
-    pre-check read.
+    pre-check read, which a replication between the pre-check and the failover makes a little older than the data
+    actually used: the figure errs on the safe side.
     """
     asked = parse_time(requested, strict=True)
     if asked is None or not point:
@@ -104,7 +107,7 @@ class _VmVerdict:
         final = revert["state_after"] or failover["state_after"] or pre["state"]
         for label, current in (("failover", failover), ("revert", revert)):
             if current["status"] in ("failed", "in_progress"):
-                self.errors.append("%s: %s" % (label, current["error"]))
+                self.errors.append(self._named("%s: %s" % (label, current["error"])))
         return self._entry(pre, point, failover, checks, revert, final)
 
     def _checks(self, failover: Dict[str, Any]) -> Dict[str, Any]:
@@ -120,9 +123,15 @@ class _VmVerdict:
     def _revert(self, failover: Dict[str, Any]) -> Dict[str, Any]:
         if not self.revert_wanted:
             return step(None, status="not_run")
-        if failover["status"] == "not_run":
+        # A revert that ran counts even when the failover left no record (its task died before being recorded).
+        if failover["status"] == "not_run" and not (self.record.get("revert") or {}).get("ran"):
             return step(None, status="skipped")
         return _module_step(self.record.get("revert"), self.vm_id)
+
+    def _named(self, error: str) -> str:
+        """A call-level message (one for the whole host) does not name the VM: say which VM it cost."""
+        name = str(self.precheck.get("name"))
+        return error if name in error else "VM %s: %s" % (name, error)
 
     def _entry(self, pre: Dict[str, Any], point: Optional[Dict[str, Any]], failover: Dict[str, Any],
                checks: Dict[str, Any], revert: Dict[str, Any], final: Optional[str]) -> Dict[str, Any]:
@@ -132,12 +141,18 @@ class _VmVerdict:
             self.errors.append("LEFT FAILED OVER: VM %s is %s on %s because its revert did not succeed; revert it with "
                                "hyperv.replica.failover state=reverted (or Stop-VMFailover) once the cause is fixed" % (
                                    self.precheck.get("name"), final, self.record.get("host")))
+        if self.revert_wanted and not left and revert["status"] in ("changed", "unchanged") and final != "Replicating":
+            self.errors.append("VM %s is %s after its revert, not Replicating: check it with Get-VMReplication and "
+                               "resume or resynchronize replication" % (self.precheck.get("name"), final))
         passed = (pre["passed"] and failover["status"] in ("changed", "unchanged") and checks["passed"] is not False
-                  and (not self.revert_wanted or (revert["status"] in ("changed", "unchanged") and not left)))
+                  and (not self.revert_wanted or (revert["status"] in ("changed", "unchanged") and not left
+                                                  and final == "Replicating")))
+        # Only a failover that happened achieved a recovery point objective.
+        rpo = rpo_seconds(pre, point, failover["requested"]) if failover["status"] == "changed" else None
         return {
             "host": self.record.get("host"), "name": self.precheck.get("name"), "id": self.precheck.get("id"),
             "result": "passed" if passed else "failed", "precheck": pre, "recovery_point": point,
-            "rpo_seconds": rpo_seconds(pre, point, failover["requested"]), "failover": failover, "checks": checks,
+            "rpo_seconds": rpo, "failover": failover, "checks": checks,
             "revert": revert, "final_state": final, "left_failed_over": left, "errors": self.errors,
         }
 
@@ -181,29 +196,65 @@ def _span(hosts: List[Dict[str, Any]], now: datetime) -> List[datetime]:
     return [started, max(started, finished)]
 
 
+def _as_list(value: Any) -> List[str]:
+    """A list as Ansible takes one from a string: comma-separated."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item) for item in value or []]
+
+
+def _lost_host(name: str) -> Dict[str, Any]:
+    """A host of the play with no record: it became unreachable, or the play stopped on it, before its report."""
+    return {"name": name, "endpoint": None, "started": None, "finished": None, "result": "failed", "checks": [],
+            "error": "no record of the drill on %s: it became unreachable or the play stopped on it before the "
+                     "revert; its VMs may still be failed over: check them with hyperv.replica.replication_info and "
+                     "revert them (hyperv.replica.failover state=reverted)" % name}
+
+
+class RecordError(ValueError):
+    """A record that is not what the dr_drill role writes; the message names its host."""
+
+
 def settings_of(raw: Dict[str, Any]) -> Dict[str, Any]:
     """The role settings the report shows, with their types fixed (role variables may arrive as strings)."""
     return {
         "recovery_point": str(raw.get("recovery_point") or "latest"),
         "recovery_point_before": raw.get("recovery_point_before") or None,
-        "revert": bool(raw.get("revert", True)),
+        "revert": boolean(raw.get("revert", True), strict=False),
         "wait_timeout": int(raw.get("wait_timeout") or 900),
         "max_replication_age_minutes": float(raw.get("max_replication_age_minutes") or 60),
-        "checks": [str(c) for c in raw.get("checks") or []],
+        "checks": _as_list(raw.get("checks")),
     }
 
 
+def _build_host(record: Dict[str, Any], revert_wanted: bool) -> List[Dict[str, Any]]:
+    try:
+        return [_VmVerdict(record, pre, revert_wanted).build() for pre in record.get("precheck") or []]
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        raise RecordError("the record of host %s is not what the dr_drill role writes: %s: %s" % (
+            record.get("host"), type(exc).__name__, exc)) from exc
+
+
 def build_report(records: Iterable[Dict[str, Any]], settings: Dict[str, Any], title: str = "DR drill",
-                 now: Optional[datetime] = None) -> Dict[str, Any]:
-    """The whole report (docs/drill-report.schema.json) from the role's per-host records."""
+                 now: Optional[datetime] = None, lost_hosts: Iterable[str] = ()) -> Dict[str, Any]:
+    """The whole report (docs/drill-report.schema.json) from the role's per-host records.
+
+    ``lost_hosts`` are hosts of the play that have no record: each is a failed host whose VMs may be failed over.
+    """
     settings = settings_of(settings)
     vms: List[Dict[str, Any]] = []
     hosts: List[Dict[str, Any]] = []
-    for record in sorted(records, key=lambda r: str(r.get("host"))):
-        host_vms = [_VmVerdict(record, pre, settings["revert"]).build() for pre in record.get("precheck") or []]
+    recorded = sorted(records, key=lambda r: str(r.get("host")))
+    for record in recorded:
+        host_vms = _build_host(record, settings["revert"])
         vms.extend(host_vms)
         hosts.append(_host(record, host_vms))
-    started, finished = _span(hosts, now or datetime.now(timezone.utc))
+    names = {str(r.get("host")) for r in recorded}
+    hosts.extend(_lost_host(name) for name in sorted(set(lost_hosts) - names))
+    try:
+        started, finished = _span(hosts, now or datetime.now(timezone.utc))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise RecordError("a host's start or end time is not ISO 8601: %s" % exc) from exc
     counts = _count(vms, hosts)
     failed = counts["hosts_failed"] > 0 or counts["vms"] == 0
     return {

@@ -47,7 +47,11 @@ def _render_all(report: Dict[str, Any], formats: list) -> Dict[str, str]:
 def run_report(module: AnsibleModule) -> None:
     params = module.params
     dest = os.path.abspath(params["dest"])
-    report = drill_report.build_report(params["records"], params["settings"] or {}, title=params["title"])
+    try:
+        report = drill_report.build_report(params["records"], params["settings"] or {}, title=params["title"],
+                                           lost_hosts=params["lost_hosts"])
+    except drill_report.RecordError as exc:
+        module.fail_json(msg="drill_report: %s" % exc)
     # Rendered before anything is written: a renderer error leaves the previous report whole.
     texts = _render_all(report, params["formats"])
     files = {name: os.path.join(dest, FORMATS[name][0]) for name in params["formats"]}
@@ -60,6 +64,10 @@ def run_report(module: AnsibleModule) -> None:
             module.fail_json(msg="cannot write the drill report to %s: %s" % (dest, exc), report=report)
     for vm in drill_report.left_failed_over(report):
         module.warn("LEFT FAILED OVER: %s" % vm)
+    recorded = {str(record.get("host")) for record in params["records"]}
+    lost = [host for host in report["hosts"] if host["name"] in params["lost_hosts"] and host["name"] not in recorded]
+    for host in lost:
+        module.warn(host["error"])
     module.exit_json(changed=not module.check_mode, report=report, files=files, dest=dest, result=report["result"],
-                     left_failed_over=drill_report.left_failed_over(report),
+                     left_failed_over=drill_report.left_failed_over(report), lost_hosts=[h["name"] for h in lost],
                      table=report_markdown.summary_table(report), msg=drill_report.summary(report))

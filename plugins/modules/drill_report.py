@@ -31,6 +31,13 @@ options:
     type: list
     elements: dict
     required: true
+  lost_hosts:
+    description:
+      - Hosts of the play that should have a record and have none (they became unreachable, or the play stopped on
+        them). Each is reported as a failed host whose VMs may still be failed over, and as a warning.
+    type: list
+    elements: str
+    default: []
   dest:
     description:
       - The folder to write the report files into; created if missing. Files of an earlier report are replaced.
@@ -57,7 +64,7 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Builds and returns the report without writing any file.
+    details: Builds and returns the report without writing any file (and reports no change).
   diff_mode:
     support: none
   platform:
@@ -130,6 +137,11 @@ left_failed_over:
   returned: always
   type: list
   elements: str
+lost_hosts:
+  description: The hosts of O(lost_hosts) that indeed have no record; also warnings.
+  returned: always
+  type: list
+  elements: str
 table:
   description: The per-VM summary as a plain-text table, for a terminal.
   returned: always
@@ -151,6 +163,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "records": {"type": "list", "elements": "dict", "required": True},
+            "lost_hosts": {"type": "list", "elements": "str", "default": []},
             "dest": {"type": "path", "required": True},
             "title": {"type": "str", "default": "DR drill"},
             "settings": {"type": "dict", "default": {}},

@@ -216,7 +216,8 @@ vms:
     timings:
       description:
         - When the operation was asked of the host and when its job was seen finished, as ISO 8601 UTC times on
-          the controller's clock; null when it did not happen (nothing to do, check mode, still running).
+          the clock of the machine the module runs on (the controller, or the C(delegate_to) host); null when it
+          did not happen (nothing to do, check mode, still running).
         - A drill report computes the recovery point objective achieved from RV(vms[].timings.invoked).
       type: dict
       contains:

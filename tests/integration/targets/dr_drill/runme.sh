@@ -22,6 +22,8 @@ trap 'kill "${sim_pid:-}" 2>/dev/null || true; wait "${sim_pid:-}" 2>/dev/null |
 start_simulator "$here/files/fleet.yml" --all-hosts
 port1="$(sim_port_of HV-DRILL01)"
 port2="$(sim_port_of HV-DRILL02)"
+# A port nothing listens on: the application VM of the "lost" scenario, which is down.
+closed_port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 hosts=(--host "HV-DRILL01=http://127.0.0.1:$port1/wsman" --host "HV-DRILL02=http://127.0.0.1:$port2/wsman")
 
 # The replica hosts as an operator's inventory describes Windows hosts; $1 and $2 are extra host variables.
@@ -31,10 +33,18 @@ inventory() {
 HV-DRILL01 ansible_host=127.0.0.1 ansible_port=$port1 $1
 HV-DRILL02 ansible_host=127.0.0.1 ansible_port=$port2 $2
 
+[apps]
+app-down ansible_host=127.0.0.1 ansible_port=$closed_port ansible_winrm_scheme=http
+
 [hyperv_replicas:vars]
 ansible_connection=winrm
 ansible_winrm_scheme=http
 ansible_winrm_transport=ntlm
+ansible_user=drill
+ansible_password=Dr1ll-Pa55!
+
+[apps:vars]
+ansible_connection=winrm
 ansible_user=drill
 ansible_password=Dr1ll-Pa55!
 EOF
@@ -55,6 +65,11 @@ drill() {
         -e "dr_drill_report_dir=$work/$name" -e "dr_drill_poll_interval=0.2" -e "dr_drill_title=Drill $name" \
         "$@" >"$work/$name.log" 2>&1 || code=$?
     cat "$work/$name.log"
+    # Both hosts ran the play: an inventory that did not parse would otherwise pass for a quiet success.
+    if ! grep -q "^HV-DRILL01 .*ok=" "$work/$name.log" || ! grep -q "^HV-DRILL02 .*ok=" "$work/$name.log"; then
+        echo "scenario $name: the play did not run on both hosts" >&2
+        return 1
+    fi
     if [ "$code" != "$expected" ]; then
         echo "scenario $name: ansible-playbook exited $code, expected $expected" >&2
         return 1
@@ -75,7 +90,6 @@ inventory "" "" >"$work/inventory-full.ini"
 clear_requests
 drill full 2 -e "{\"dr_drill_checks\": [\"$checks_passes\", \"$checks_fails\"]}"
 grep -q "erp01 is not drilled: replication health is Critical" "$work/full.log"
-if grep -q "Dr1ll-Pa55" "$work/full.log"; then echo "the password reached the output" >&2; exit 1; fi
 verify full
 "$python" "$here/files/screenshot.py" "$work/full/report.html" "$artifacts/report-full.png" --expect-rows 5
 cp "$work/full/report.html" "$artifacts/report-full.html"
@@ -97,11 +111,12 @@ clear_requests
 mv "$work/operator/report" "$work/clean"
 verify clean
 
-# 4. Check mode: nothing is failed over and no report is written.
+# 4. Check mode, at -vvv: nothing is failed over, the checks do not run (nothing to check), no report is written.
+inventory "dr_drill_vms='[\"web01\", \"sql01\"]'" "" >"$work/inventory-check.ini"
 clear_requests
-inventory "" "" >"$work/inventory-check.ini"
-drill check 2 --check
+drill check 0 --check -vvv -e "{\"dr_drill_checks\": [\"$checks_passes\"]}"
 [ ! -e "$work/check/report.json" ] || { echo "check mode wrote a report" >&2; exit 1; }
+if grep -q "They are all Recovered" "$work/check.log"; then echo "check mode ran the checks" >&2; exit 1; fi
 "$python" - "http://127.0.0.1:$port1/_sim/requests" "http://127.0.0.1:$port2/_sim/requests" <<'EOF'
 import json, sys, urllib.request
 for url in sys.argv[1:]:
@@ -111,7 +126,18 @@ for url in sys.argv[1:]:
         sys.exit("check mode invoked %s" % acted)
 EOF
 
-# 5. An unknown VM on HV-DRILL01 stops that host's drill before anything starts; on HV-DRILL02 file01's revert job
+# 5. A check on HV-DRILL02 cannot reach its application VM: Ansible drops that host from the play before its revert.
+#    The report still lists it, as a failed host whose VMs may be failed over (they are), and the play fails.
+inventory "dr_drill_vms='[\"web01\"]'" "" >"$work/inventory-lost.ini"
+clear_requests
+drill lost 4 -e "{\"dr_drill_checks\": [\"$here/files/checks/app_down.yml\"]}"
+grep -q "no record of the drill on HV-DRILL02" "$work/lost.log"
+verify lost
+ansible localhost -m hyperv.replica.failover -a "{\"hostname\": \"127.0.0.1\", \"port\": $port2, \"scheme\": \"http\",
+    \"username\": \"drill\", \"password\": \"Dr1ll-Pa55!\", \"vms\": [\"mq01\", \"file01\"], \"state\": \"reverted\",
+    \"poll_interval\": 0.2}" >"$work/lost-cleanup.log" || { cat "$work/lost-cleanup.log"; exit 1; }
+
+# 6. An unknown VM on HV-DRILL01 stops that host's drill before anything starts; on HV-DRILL02 file01's revert job
 #    fails, so file01 is left failed over, and said so loudly.
 inventory "dr_drill_vms='[\"web01\", \"nosuch01\"]'" "" >"$work/inventory-broken.ini"
 clear_requests
@@ -120,3 +146,9 @@ clear_requests
 drill broken 2
 grep -q "LEFT FAILED OVER: file01 on HV-DRILL02 (Recovered)" "$work/broken.log"
 verify broken
+
+# The password is in the inventory only: not in any output (the check-mode run is at -vvv) nor in any report file.
+if grep -rl "Dr1ll-Pa55" "$work"/*.log "$work"/full "$work"/serial "$work"/clean "$work"/broken "$work"/lost; then
+    echo "the password reached the files above" >&2
+    exit 1
+fi

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from ansible_collections.hyperv.replica.plugins.module_utils.drill_report import (
-    build_report, left_failed_over, rpo_seconds, summary)
+    RecordError, build_report, left_failed_over, rpo_seconds, summary)
 
 SCHEMA = Path(__file__).resolve().parents[4] / "docs" / "drill-report.schema.json"
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "drill_report.json"
@@ -50,8 +50,9 @@ def record(host="HV01", names=("web01", "sql01"), **overrides):
 SETTINGS = {"revert": True, "checks": ["checks/app.yml"]}
 
 
-def report_of(*records, settings=None):
-    report = build_report(list(records), dict(SETTINGS, **(settings or {})), title="Q4 drill", now=NOW)
+def report_of(*records, settings=None, lost_hosts=()):
+    report = build_report(list(records), dict(SETTINGS, **(settings or {})), title="Q4 drill", now=NOW,
+                          lost_hosts=lost_hosts)
     jsonschema.validate(report, json.loads(SCHEMA.read_text()))  # every report built here follows the schema
     return report
 
@@ -186,3 +187,54 @@ def test_the_schema_rejects_a_report_missing_a_vm_field():
     del broken["vms"][0]["rpo_seconds"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, json.loads(SCHEMA.read_text()))
+
+
+def test_settings_from_extra_vars_strings_mean_what_they_say():
+    report = report_of(record(revert={"ran": False}), settings={"revert": "false", "checks": "a.yml, b.yml"})
+    assert report["settings"]["revert"] is False and report["settings"]["checks"] == ["a.yml", "b.yml"]
+    assert vm(report, "web01")["revert"]["status"] == "not_run" and report["result"] == "passed"
+
+
+def test_a_revert_that_ran_counts_even_when_the_failover_left_no_record():
+    rec = record(names=("web01",), failover={"ran": False})
+    rec["revert"]["vms"][0] = entry("web01", "Recovered", error="RevertFailover on VM web01 failed: job ended",
+                                    job_state="Exception")
+    web = vm(report_of(rec), "web01")
+    assert web["failover"]["status"] == "not_run" and web["revert"]["status"] == "failed"
+    assert web["final_state"] == "Recovered" and web["left_failed_over"] is True and web["result"] == "failed"
+
+
+def test_a_revert_that_does_not_bring_the_vm_back_to_replicating_fails_it():
+    rec = record(names=("web01",))
+    rec["revert"]["vms"][0] = entry("web01", "Resynchronization required")
+    web = vm(report_of(rec), "web01")
+    assert web["result"] == "failed" and web["left_failed_over"] is False
+    assert web["errors"] == ["VM web01 is Resynchronization required after its revert, not Replicating: check it "
+                             "with Get-VMReplication and resume or resynchronize replication"]
+
+
+def test_a_failover_that_did_not_happen_achieved_no_rpo():
+    rec = record(names=("web01",))
+    rec["failover"]["vms"][0] = entry("web01", "Replicating", error="InitiateFailover on VM web01 failed: refused")
+    assert vm(report_of(rec), "web01")["rpo_seconds"] is None
+
+
+def test_a_call_level_error_is_given_the_vm_name():
+    rec = record(names=("web01",), failover={"ran": True, "msg": "hv01: cannot reach the host", "vms": []},
+                 revert={"ran": True, "msg": "hv01: cannot reach the host", "vms": []})
+    expected = ["VM web01: failover: hv01: cannot reach the host", "VM web01: revert: hv01: cannot reach the host"]
+    assert vm(report_of(rec), "web01")["errors"] == expected
+
+
+def test_a_host_lost_during_the_drill_is_a_failed_host_whose_vms_may_be_failed_over():
+    report = report_of(record(), lost_hosts=["HV02", "HV01"])
+    assert [(h["name"], h["result"]) for h in report["hosts"]] == [("HV01", "passed"), ("HV02", "failed")]
+    assert "may still be failed over" in report["hosts"][1]["error"]
+    assert report["result"] == "failed" and report["counts"]["hosts_failed"] == 1
+
+
+def test_a_malformed_record_is_an_error_naming_its_host():
+    rec = record(names=("web01",))
+    rec["failover"]["vms"][0]["timings"]["invoked"] = "yesterday"
+    with pytest.raises(RecordError, match="record of host HV01 is not what the dr_drill role writes"):
+        build_report([rec], SETTINGS)

@@ -101,3 +101,17 @@ def test_an_earlier_report_is_replaced_whole(tmp_path):
     run({"records": [record()], "dest": str(tmp_path)})
     assert json.loads((tmp_path / "report.json").read_text())["result"] == "passed"
     assert not [name for name in os.listdir(tmp_path) if name.startswith(".report-")]
+
+
+def test_a_host_without_record_is_reported_and_warned(tmp_path):
+    done = run({"records": [record()], "dest": str(tmp_path), "lost_hosts": ["HV01", "HV02"]})
+    assert done.result["result"] == "failed" and done.result["lost_hosts"] == ["HV02"]
+    assert len(done.result["warnings"]) == 1 and done.result["warnings"][0].startswith("no record of the drill on HV02")
+
+
+def test_a_malformed_record_fails_with_a_message_not_a_traceback(tmp_path):
+    broken = record()
+    broken["started"] = "not a time"
+    done = run({"records": [broken], "dest": str(tmp_path)})
+    assert done.failed and "start or end time is not ISO 8601" in done.result["msg"]
+    assert os.listdir(tmp_path) == []

@@ -152,6 +152,7 @@ def broken_drill(drill: Drill, checks: Checks) -> None:
     checks.equal(drill.invokes("HV-DRILL01", "InitiateFailover", "web01"), 0, "failovers on HV-DRILL01")
     checks.equal(second["result"], "failed", "HV-DRILL02 result")
     checks.equal(drill.vm("mq01")["result"], "passed", "mq01 result")
+    checks.equal(drill.true_state("HV-DRILL02", "mq01"), REPLICATING, "mq01's state on the host")
     file01 = drill.vm("file01")
     checks.equal(file01["left_failed_over"], True, "file01 left failed over")
     checks.equal(drill.true_state("HV-DRILL02", "file01"), RECOVERED, "file01's state on the host")
@@ -162,8 +163,21 @@ def broken_drill(drill: Drill, checks: Checks) -> None:
     checks.equal(drill.outcomes().get("HV-DRILL02.file01 revert"), "failure", "file01's JUnit revert")
 
 
+def lost_drill(drill: Drill, checks: Checks) -> None:
+    """HV-DRILL02 dropped out of the play during its check: reported as a failed host, its VMs failed over."""
+    report = drill.report
+    checks.equal([(h["name"], h["result"]) for h in report["hosts"]],
+                 [("HV-DRILL01", "passed"), ("HV-DRILL02", "failed")], "hosts and results")
+    checks.that("may still be failed over" in (report["hosts"][1]["error"] or ""), "HV-DRILL02's error says why")
+    checks.equal(report["result"], "failed", "drill result")
+    for name in ("mq01", "file01"):
+        checks.equal(drill.true_state("HV-DRILL02", name), RECOVERED, "%s's state on the host" % name)
+    checks.that("no record of the drill on HV-DRILL02" in drill.markdown, "report.md says HV-DRILL02 has no record")
+    checks.equal(drill.outcomes().get("HV-DRILL01.web01 revert"), "passed", "web01's JUnit revert")
+
+
 SCENARIOS: Dict[str, Callable[[Drill, Checks], None]] = {
-    "full": full_drill, "serial": serial_drill, "clean": clean_drill, "broken": broken_drill,
+    "full": full_drill, "serial": serial_drill, "clean": clean_drill, "broken": broken_drill, "lost": lost_drill,
 }
 
 
