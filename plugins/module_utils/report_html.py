@@ -233,7 +233,7 @@ def _rect(shape: Bar, scale: Scale, y: int) -> tuple[str, int]:
     return svg, left + width
 
 
-def _skip_reason(vm: dict) -> str:
+def _no_bars_text(vm: dict) -> str:
     """The text of a row without bars."""
     if not (vm.get("precheck") or {}).get("passed"):
         return "skipped: pre-check failed"
@@ -304,7 +304,7 @@ def _skipped_row(vm: dict, y: int) -> str:
     return ('<rect class="skipped-row" x="%d" y="%d" width="%d" height="%d" fill="url(#hatch)" stroke="#afb8c1"/>'
             '<text x="%d" y="%d" font-size="12" fill="#59636e">%s</text>' % (
                 LABEL_WIDTH, y + BAR_TOP, WIDTH - RIGHT_MARGIN - LABEL_WIDTH, BAR_HEIGHT + 4, LABEL_WIDTH + 10,
-                y + 17, _e(_skip_reason(vm))))
+                y + 17, _e(_no_bars_text(vm))))
 
 
 def _tick_step(seconds: float) -> int:

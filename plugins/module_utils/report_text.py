@@ -199,8 +199,3 @@ def powershell_quote(value: Any) -> str:
     """A single-quoted PowerShell string: inside one, only the quote itself needs doubling."""
     return "'%s'" % one_line(value).replace("'", "''")
 
-
-def revert_advice(vm: dict) -> str:
-    """What an operator runs to bring one VM back to Replicating."""
-    return "hyperv.replica.failover with vms: [%s] and state: reverted, or on %s: Stop-VMFailover -VMName %s" % (
-        one_line(vm.get("id") or vm.get("name")), one_line(vm.get("host")), powershell_quote(vm.get("name")))
