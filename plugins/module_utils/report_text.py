@@ -198,4 +198,3 @@ def stranded_note(report: dict) -> str:
 def powershell_quote(value: Any) -> str:
     """A single-quoted PowerShell string: inside one, only the quote itself needs doubling."""
     return "'%s'" % one_line(value).replace("'", "''")
-
