@@ -4,39 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from unittest import mock
-
-import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.hyperv.replica.plugins.modules import drill_report
+from ansible_collections.hyperv.replica.tests.unit.plugins.modules import modrun
 
 
-class Exited(Exception):
-    def __init__(self, failed: bool, result: dict) -> None:
-        super().__init__(result.get("msg"))
-        self.failed = failed
-        self.result = result
-
-
-def run(args: dict, check_mode: bool = False) -> Exited:
-    def exit_json(_self, **result):
-        raise Exited(False, result)
-
-    def fail_json(_self, msg, **result):
-        raise Exited(True, dict(result, msg=msg))
-
-    warnings = []
-    args = dict(args, _ansible_check_mode=check_mode)
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json), \
-            mock.patch.object(basic.AnsibleModule, "warn", lambda _self, text: warnings.append(text)), \
-            pytest.raises(Exited) as done:
-        drill_report.main()
-    done.value.result["warnings"] = warnings
-    return done.value
+def run(args: dict, check_mode: bool = False):
+    return modrun.run(drill_report, args, check_mode=check_mode)
 
 
 def record(revert_state="Replicating"):

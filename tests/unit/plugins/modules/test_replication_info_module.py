@@ -3,36 +3,12 @@ Ansible would receive it (exit_json / fail_json captured instead of printed)."""
 
 from __future__ import annotations
 
-from unittest import mock
-
 import pytest
-
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.hyperv.replica.plugins.modules import failover, replication_info
 from ansible_collections.hyperv.replica.tests.unit.plugins import simhost
+from ansible_collections.hyperv.replica.tests.unit.plugins.modules.modrun import run
 from ansible_collections.hyperv.replica.tests.unit.plugins.simhost import vm
-
-
-class Exited(Exception):
-    def __init__(self, failed: bool, result: dict) -> None:
-        super().__init__(result.get("msg"))
-        self.failed = failed
-        self.result = result
-
-
-def run(module, args: dict) -> Exited:
-    def exit_json(_self, **result):
-        raise Exited(False, result)
-
-    def fail_json(_self, msg, **result):
-        raise Exited(True, dict(result, msg=msg))
-
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json), pytest.raises(Exited) as done:
-        module.main()
-    return done.value
 
 
 @pytest.fixture
