@@ -9,6 +9,7 @@ import traceback
 from typing import Any, Mapping, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.sessions import SessionPool
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManClient, WSManTransportError
 
 try:
@@ -20,6 +21,9 @@ else:
     WINRM_IMPORT_ERROR = None
 
 DEFAULT_PORTS = {"http": 5985, "https": 5986}
+# Windows' WinRM service serves at most MaxConnections (300 by default) requests at once, for every client
+# together; a third of that leaves room for the operator's other tools and a second run.
+MAX_CONCURRENT_LIMIT = 100
 
 
 class ConnectionOptionsError(ValueError):
@@ -84,12 +88,24 @@ def advice(params: Mapping[str, Any], error: WSManTransportError) -> Optional[st
     return None
 
 
-def cim_client(params: Mapping[str, Any]) -> CimClient:
-    """A CIM client for root/virtualization/v2 on the host the options name."""
+def cim_client(params: Mapping[str, Any], max_concurrent: int = 1) -> CimClient:
+    """A CIM client for root/virtualization/v2 on the host the options name, safe to share between up to
+    ``max_concurrent`` threads: its messages go through a pool of that many WinRM sessions (sessions.py)."""
     if Protocol is None:
         raise ConnectionOptionsError("pywinrm is not installed")
+    if not 1 <= max_concurrent <= MAX_CONCURRENT_LIMIT:
+        raise ConnectionOptionsError("max_concurrent must be between 1 and %d, got %d"
+                                     % (MAX_CONCURRENT_LIMIT, max_concurrent))
     kwargs = protocol_kwargs(params)
-    protocol = Protocol(**kwargs)
-    return CimClient(WSManClient(protocol, endpoint=kwargs["endpoint"],
+    pool = SessionPool(lambda: Protocol(**kwargs), max_concurrent)
+    return CimClient(WSManClient(pool, endpoint=kwargs["endpoint"],
                                  operation_timeout=kwargs["operation_timeout_sec"],
                                  advise=lambda error: advice(params, error)))
+
+
+def session_pool(cim: CimClient) -> SessionPool:
+    """The pool behind a client made by cim_client: how many sessions it opened and messages it sent."""
+    sender = cim.wsman.sender
+    if not isinstance(sender, SessionPool):
+        raise TypeError("this CIM client was not made by connection.cim_client")
+    return sender

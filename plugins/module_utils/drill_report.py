@@ -46,7 +46,7 @@ def step(entry: Optional[Dict[str, Any]], status: Optional[str] = None, error: O
     timings = entry.get("timings") or {}
     return {
         "status": status or _step_status(entry or None),
-        "requested": timings.get("invoked"), "finished": timings.get("finished"),
+        "requested": timings.get("invoked"), "finished": timings.get("job_finished"),
         "seconds": entry.get("seconds_waited"), "job_id": entry.get("job_id"), "job_state": entry.get("job_state"),
         "state_after": entry.get("state_after"), "error": error or entry.get("error"),
     }

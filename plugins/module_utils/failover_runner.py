@@ -43,21 +43,30 @@ def run_failover(module: AnsibleModule) -> None:
             module.fail_json(msg=str(exc), changed=False, vms=[])
     request = Request(vms=params["vms"], desired=params["state"],
                       recovery_point=params["recovery_point"] or recovery_points.LATEST, wait=params["wait"],
-                      check_mode=module.check_mode, recovery_point_before=before)
+                      check_mode=module.check_mode, recovery_point_before=before,
+                      max_concurrent=params["max_concurrent"])
     host = connection.endpoint(params)
     waiter = Waiter(timeout=params["wait_timeout"], interval=params["poll_interval"])
     try:
-        cim = connection.cim_client(params)
-        run = ReplicaRun(cim, waiter)
+        cim = connection.cim_client(params, request.max_concurrent)
+    except connection.ConnectionOptionsError as exc:
+        module.fail_json(msg=str(exc), changed=False, vms=[])
+    pool = connection.session_pool(cim)
+    run = ReplicaRun(cim, waiter)
+    try:
         results = run.converge(request)
-    except (VmLookupError, connection.ConnectionOptionsError) as exc:
+    except VmLookupError as exc:
         module.fail_json(msg=str(exc), changed=False, vms=[])
     except WSManError as exc:
         module.fail_json(msg="%s: %s" % (host, exc), changed=False, vms=[])
+    finally:
+        pool.close()
     result: Dict[str, Any] = {
         "changed": any(r.changed for r in results),
         "vms": [r.as_dict(waiter.timestamp) for r in results],
         "msg": _summary(results, request.desired),
+        "stats": {"requests": pool.requests, "sessions": pool.opened, "polls": run.polls,
+                  "seconds": round(waiter.elapsed(), 3)},
     }
     if module._diff:  # pylint: disable=protected-access
         result["diff"] = _diff(results)

@@ -81,23 +81,40 @@ def read_jobs(cim: CimClient, job_ids: Iterable[str]) -> Dict[str, Job]:
     return found
 
 
-def wait_for_jobs(cim: CimClient, job_ids: List[str], waiter: Waiter) -> Dict[str, Job]:
+@dataclass
+class JobsSeen:
+    """What waiting saw: the last state of each job, and how many poll ticks it took."""
+
+    jobs: Dict[str, Job]
+    polls: int
+
+
+def wait_for_jobs(cim: CimClient, job_ids: List[str], waiter: Waiter) -> JobsSeen:
     """Poll until every job is finished or the waiter expires; returns the last state seen of each job.
+
+    Each tick reads every pending job at once (read_jobs), so its cost does not grow with the number of VMs. A
+    tick in which no job finished or changed JobState makes the waiter back off; PercentComplete alone does not
+    count, as it moves on every tick of a long job without bringing its end nearer.
 
     A job missing from the answer was removed after it finished (TimeBeforeRemoval): it is reported
     ``vanished`` and the caller learns the outcome from the VM's state instead.
     """
     last: Dict[str, Job] = {}
     pending = {i.upper() for i in job_ids}
+    polls = 0
     while pending:
         seen = read_jobs(cim, pending)
-        for job_id in list(pending):
+        polls += 1
+        changed = False
+        for job_id in sorted(pending):
             job = seen.get(job_id) or Job(id=job_id, state=0, vanished=True)
+            before = last.get(job_id)
+            changed = changed or before is None or before.state != job.state or job.finished
             last[job_id] = job
             if job.finished:
                 job.seen_at = waiter.elapsed()
                 pending.discard(job_id)
         if not pending or waiter.expired:
             break
-        waiter.pause()
-    return last
+        waiter.pause(changed)
+    return JobsSeen(jobs=last, polls=polls)

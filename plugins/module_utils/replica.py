@@ -14,25 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils import jobs, recovery_points, wql
+from ansible_collections.hyperv.replica.plugins.module_utils import jobs, operations, recovery_points, wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Reference
 from ansible_collections.hyperv.replica.plugins.module_utils.vm import (
     COMMITTED, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF,
     RECOVERED, REPLICATING, REPLICATION_STATES, SYNCED_COMPLETE, VM, find_vms, read_vms)
 from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManTransportError
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError
 
 FAILED_OVER = "failed_over"
 REVERTED = "reverted"
-
-RETURN_CODES = {
-    0: "Completed with No Error", 4096: "Method Parameters Checked - Job Started", 32768: "Failed",
-    32769: "Access Denied", 32770: "Not Supported", 32771: "Status is unknown", 32772: "Timeout",
-    32773: "Invalid parameter", 32774: "System is in use", 32775: "Invalid state for this operation",
-    32776: "Incorrect data type", 32777: "System is not available", 32778: "Out of memory",
-    32779: "File not found",
-}
-JOB_STARTED = 4096
 
 _REPLICA_MODES = (MODE_REPLICA, MODE_EXTENDED_REPLICA)
 _RESUME_FIRST = (7, 9, 10, 11, 15)
@@ -127,9 +118,18 @@ class VmResult:
     recovery_point: Optional[Dict[str, Any]] = None
     point: Optional[recovery_points.RecoveryPoint] = None
     job: Optional[jobs.Job] = None
+    # Seconds on the run's waiter: ready to start, request sent, host answered (a job started, or the work was
+    # done at once), job seen finished.
+    queued_at: Optional[float] = None
     invoked_at: Optional[float] = None
+    started_at: Optional[float] = None
     finished_at: Optional[float] = None
     error: str = ""
+
+    def timings(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]]) -> Dict[str, Optional[str]]:
+        moments = (("queued", self.queued_at), ("invoked", self.invoked_at), ("job_started", self.started_at),
+                   ("job_finished", self.finished_at))
+        return {key: timestamp(value) if timestamp else None for key, value in moments}
 
     def as_dict(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]] = None) -> Dict[str, Any]:
         """The module's entry for this VM; ``timestamp`` turns the run's seconds into times of day."""
@@ -142,8 +142,7 @@ class VmResult:
             "mode": self.vm.mode_name, "power_state": self.vm.power_name, "recovery_point": self.recovery_point,
             "job_id": self.job.id if self.job else None, "job_state": self.job.state_name if self.job else None,
             "percent_complete": self.job.percent if self.job else None, "seconds_waited": waited,
-            "timings": {"invoked": timestamp(self.invoked_at) if timestamp else None,
-                        "finished": timestamp(self.finished_at) if timestamp else None},
+            "timings": self.timings(timestamp),
             "error": self.error or None,
         }
 
@@ -159,6 +158,8 @@ class Request:
     check_mode: bool = False
     # The newest point taken at or before this time (aware); excludes a recovery_point other than latest.
     recovery_point_before: Optional[datetime] = None
+    # Method calls in flight at once (operations.start_all), each on its own WinRM session.
+    max_concurrent: int = 1
 
     @property
     def picks_a_point(self) -> bool:
@@ -186,8 +187,8 @@ class ReplicaRun:
     def __init__(self, cim: CimClient, waiter: Waiter) -> None:
         self.cim = cim
         self.waiter = waiter
-        # Set when the host stops answering: later VMs are reported as not started rather than tried.
-        self.lost = ""
+        # Poll ticks spent waiting for jobs (each reads every pending job with one query per jobs.POLL_CHUNK).
+        self.polls = 0
         # Recovery point id or name -> label of the VM that has it ("" for none), looked up once per run.
         self._owners: Dict[str, str] = {}
 
@@ -205,12 +206,7 @@ class ReplicaRun:
                 result.state_after = REPLICATION_STATES[result.plan.expected_state or 0]
             return results
         if acting:
-            service = replication_service(self.cim)
-            for result in acting:
-                if self.lost:
-                    result.error = "VM %s was not started: %s" % (result.vm.label, self.lost)
-                else:
-                    self._start(service, result, request)
+            self._start(replication_service(self.cim), acting, request.max_concurrent)
             started = [r for r in acting if r.job and not r.error]
             try:
                 if request.wait and started:
@@ -276,45 +272,31 @@ class ReplicaRun:
             owner = read_vms(self.cim, [found.vm_id]).get(found.vm_id)
         return owner.label if owner else found.vm_id
 
-    def _start(self, service: Reference, result: VmResult, request: Request) -> None:
-        params: Dict[str, Any] = {"ComputerSystem": result.vm.reference()}
-        if result.point is not None:
-            params["SnapshotSettingData"] = result.point.reference()
-        try:
-            result.invoked_at = self.waiter.elapsed()
-            outcome = self.cim.invoke(service, result.plan.method, params)
-        except WSManTransportError as exc:
-            # No answer: the host may or may not have acted, and the VMs after this one are not tried.
-            self.lost = str(exc)
-            result.error = ("%s on VM %s got no answer, so whether it started is unknown: %s; check the VM with "
-                            "Get-VMReplication and run again" % (result.plan.method, result.vm.label, exc))
-            return
-        except WSManError as exc:
-            result.error = "%s on VM %s failed: %s" % (result.plan.method, result.vm.label, exc)
-            return
-        if outcome.return_value == 0:
-            result.changed = True
-            result.finished_at = self.waiter.elapsed()
-        elif outcome.return_value == JOB_STARTED:
-            result.changed = True
-            job_ref = outcome.outputs.get("Job")
-            job_id = job_ref.selector("InstanceID") if isinstance(job_ref, Reference) else None
-            if not job_id:
-                result.error = "%s on VM %s started a job but returned no Job reference" % (
-                    result.plan.method, result.vm.label)
-                return
-            result.job = jobs.Job(id=job_id.upper(), state=2)
-        else:
-            code = outcome.return_value
-            result.error = ("%s on VM %s was refused by the host: %s (%s); the VM is %s, check it with "
-                            "Get-VMReplication" % (result.plan.method, result.vm.label,
-                                                   RETURN_CODES.get(code, "unknown return code"), code,
-                                                   result.vm.state_name))
+    def _start(self, service: Reference, acting: List[VmResult], max_concurrent: int) -> None:
+        calls = []
+        for result in acting:
+            params: Dict[str, Any] = {"ComputerSystem": result.vm.reference()}
+            if result.point is not None:
+                params["SnapshotSettingData"] = result.point.reference()
+            calls.append(operations.Start(label=result.vm.label, method=result.plan.method, params=params,
+                                          state=result.vm.state_name))
+        operations.start_all(self.cim, service, calls, max_concurrent, self.waiter.elapsed)
+        for result, call in zip(acting, calls):
+            result.queued_at, result.invoked_at = call.queued_at, call.invoked_at
+            result.error = call.error
+            result.changed = call.accepted
+            if call.accepted:
+                result.started_at = call.answered_at
+            if call.done:
+                result.finished_at = call.answered_at
+            if call.job_id:
+                result.job = jobs.Job(id=call.job_id, state=2)
 
     def _wait(self, started: List[VmResult]) -> None:
         by_id = {r.job.id: r for r in started if r.job}
-        finished = jobs.wait_for_jobs(self.cim, list(by_id), self.waiter)
-        for job_id, job in finished.items():
+        seen = jobs.wait_for_jobs(self.cim, list(by_id), self.waiter)
+        self.polls += seen.polls
+        for job_id, job in seen.jobs.items():
             result = by_id[job_id]
             result.job = job
             if job.finished:

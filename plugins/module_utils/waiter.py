@@ -10,8 +10,14 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 
+# A poll that saw nothing change makes the next pause this much longer, up to MAX_BACKOFF times the interval:
+# a slow job is polled a few times a minute instead of every second, and a change brings the interval back.
+BACKOFF = 1.5
+MAX_BACKOFF = 4.0
+
+
 class Waiter:
-    """A deadline ``timeout`` seconds from now, polled every ``interval`` seconds.
+    """A deadline ``timeout`` seconds from now, polled every ``interval`` seconds, less often while nothing changes.
 
     The clock and sleep are injectable so tests run without waiting. Durations come from the monotonic clock;
     ``wall`` (read once, at the start) only turns them into times of day for reports.
@@ -22,6 +28,8 @@ class Waiter:
         self.clock = clock
         self._sleep = sleep
         self.interval = max(0.0, interval)
+        self.max_interval = self.interval * MAX_BACKOFF
+        self.next_pause = self.interval
         self.started = clock()
         self.wall_started = wall()
         self.deadline = self.started + max(0.0, timeout)
@@ -36,9 +44,14 @@ class Waiter:
     def expired(self) -> bool:
         return self.clock() >= self.deadline
 
-    def pause(self) -> None:
-        """Sleep one interval, never past the deadline."""
-        self._sleep(min(self.interval, self.remaining()))
+    def pause(self, changed: bool = True) -> None:
+        """Sleep before the next poll, never past the deadline: one interval after a poll that saw a change,
+        BACKOFF times the previous pause (at most max_interval) after one that saw none."""
+        if changed:
+            self.next_pause = self.interval
+        else:
+            self.next_pause = min(self.max_interval, self.next_pause * BACKOFF)
+        self._sleep(min(self.next_pause, self.remaining()))
 
     def timestamp(self, elapsed: Optional[float]) -> Optional[str]:
         """A point of this run (seconds since its start) as an ISO 8601 UTC time, or None."""

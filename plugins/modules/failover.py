@@ -72,9 +72,23 @@ options:
     default: 900
   poll_interval:
     description:
-      - Seconds between two polls of the jobs. One poll reads all jobs of the task.
+      - Seconds between two polls of the jobs. One poll reads all jobs of the task, with one WQL query per 50
+        jobs, so its cost does not depend on the number of VMs.
+      - After a poll in which no job finished or changed state, the next pause is 1.5 times longer, up to 4 times
+        O(poll_interval); a change brings it back to O(poll_interval). A job's percentage alone is not a change.
     type: float
     default: 1.0
+  max_concurrent:
+    description:
+      - How many C(InitiateFailover) or C(RevertFailover) calls are in flight at once. Each one runs on its own
+        WinRM connection, authenticated once and kept open for the whole task; a connection is opened only when
+        all open ones are busy, so at most this many exist. Looking VMs up and polling jobs use one connection.
+      - The calls return as soon as the host has started a job, so the task takes about as long as its slowest
+        job, not the sum of them. A loop of one-VM tasks takes the sum.
+      - Windows serves at most C(MaxConnections) requests at once for all clients together (300 by default, in
+        C(winrm get winrm/config/service)), hence the limit of 100.
+    type: int
+    default: 8
 extends_documentation_fragment:
   - hyperv.replica.connection
   - ansible.builtin.action_common_attributes
@@ -120,6 +134,14 @@ EXAMPLES = r'''
     vms: [web01, sql01]
     state: failed_over
     recovery_point_before: "2026-11-21T09:45:00Z"
+  delegate_to: localhost
+
+- name: Fail over every VM of a tier in one task (not a loop), 16 calls at a time
+  hyperv.replica.failover:
+    hostname: hv-replica01.contoso.com
+    vms: "{{ groups['tier2_vms'] }}"
+    state: failed_over
+    max_concurrent: 16
   delegate_to: localhost
 
 - name: Revert the drill
@@ -215,17 +237,26 @@ vms:
       type: float
     timings:
       description:
-        - When the operation was asked of the host and when its job was seen finished, as ISO 8601 UTC times on
-          the clock of the machine the module runs on (the controller, or the C(delegate_to) host); null when it
-          did not happen (nothing to do, check mode, still running).
+        - The moments of the VM's operation, as ISO 8601 UTC times on the clock of the machine the module runs on
+          (the controller, or the C(delegate_to) host); null when they did not happen (nothing to do, check mode,
+          refused, still running).
+        - V(invoked) minus V(queued) is the time spent waiting for a free connection (O(max_concurrent)).
         - A drill report computes the recovery point objective achieved from RV(vms[].timings.invoked).
       type: dict
       contains:
+        queued:
+          description: When the operation was ready to be sent (the same moment for every VM of the task).
+          type: str
+          sample: "2026-11-21T10:00:02.498000+00:00"
         invoked:
           description: When C(InitiateFailover) or C(RevertFailover) was sent.
           type: str
           sample: "2026-11-21T10:00:02.512000+00:00"
-        finished:
+        job_started:
+          description: When the host answered that it had started the job (or had done the work at once).
+          type: str
+          sample: "2026-11-21T10:00:02.538000+00:00"
+        job_finished:
           description: When the job was first seen finished (or the method returned without a job).
           type: str
           sample: "2026-11-21T10:00:05.031000+00:00"
@@ -236,6 +267,27 @@ msg:
   description: A summary; when the task failed, every VM error.
   returned: always
   type: str
+stats:
+  description: The load the task put on the host.
+  returned: when the VMs were looked up
+  type: dict
+  contains:
+    requests:
+      description: WS-Management requests sent (lookups, calls, polls, read-back).
+      type: int
+      sample: 112
+    sessions:
+      description: WinRM connections opened, each authenticated once (at most O(max_concurrent)).
+      type: int
+      sample: 8
+    polls:
+      description: Poll ticks spent waiting for the jobs.
+      type: int
+      sample: 4
+    seconds:
+      description: Seconds from the start of the task to its result.
+      type: float
+      sample: 2.61
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -254,6 +306,7 @@ def main():
         wait={"type": "bool", "default": True},
         wait_timeout={"type": "int", "default": 900},
         poll_interval={"type": "float", "default": 1.0},
+        max_concurrent={"type": "int", "default": 8},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("recovery_point", "recovery_point_before")])

@@ -31,7 +31,7 @@ def entry(name, state_after, changed=True, error=None, job_state="Completed", po
             "job_id": "JOB-" + name if changed else None, "job_state": job_state if changed else None,
             "seconds_waited": 3.0 if changed else None, "error": error,
             "timings": {"invoked": "2026-11-21T%s+00:00" % invoked if invoked else None,
-                        "finished": "2026-11-21T%s+00:00" % finished if finished else None}}
+                        "job_finished": "2026-11-21T%s+00:00" % finished if finished else None}}
 
 
 def record(host="HV01", names=("web01", "sql01"), **overrides):

@@ -50,6 +50,39 @@ def converge(sim, vms, desired="failed_over", timeout=60.0, interval=1.0, **requ
     return [r.as_dict() for r in results]
 
 
+def test_many_vms_start_concurrently_on_a_bounded_number_of_sessions(host):
+    names = ["vm%02d" % i for i in range(50)]
+    sim = host([replica(n) for n in names])
+    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
+              "username": USER["username"], "password": USER["password"]}
+    cim = connection.cim_client(params, max_concurrent=6)
+    waiter = Waiter(60, 1.0, clock=sim.clock.monotonic, sleep=sim.clock.advance)
+    run = ReplicaRun(cim, waiter)
+    results = [r.as_dict(waiter.timestamp) for r in run.converge(Request(vms=names, desired="failed_over",
+                                                                         max_concurrent=6))]
+    assert [(r["name"], r["state_after"], r["error"]) for r in results] == [(n, "Recovered", None) for n in names]
+    assert all(vm["state"] == 5 for vm in sim.vms())
+    pool = connection.session_pool(cim)
+    counters = sim.counters()
+    assert counters["Invoke:InitiateFailover"] == 50 and pool.requests == counters["total"]
+    # Sequential work reuses one session; the calls open more only while all are busy, never more than six.
+    assert 1 < pool.opened <= 6
+    for result in results:
+        timings = result["timings"]
+        assert None not in timings.values()
+        assert timings["queued"] <= timings["invoked"] <= timings["job_started"] <= timings["job_finished"]
+    assert run.polls >= 1
+
+
+def test_max_concurrent_is_bounded(host):
+    sim = host([replica("a")])
+    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+    for bad in (0, connection.MAX_CONCURRENT_LIMIT + 1):
+        with pytest.raises(connection.ConnectionOptionsError, match="max_concurrent must be between 1 and 100"):
+            connection.cim_client({"hostname": "127.0.0.1", "port": port, "scheme": "http"}, bad)
+
+
 def state(sim, name):
     return next(vm for vm in sim.vms() if vm["name"] == name)
 

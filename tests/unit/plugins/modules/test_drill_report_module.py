@@ -17,7 +17,7 @@ def record(revert_state="Replicating"):
         return {"name": "web01", "id": "ID-WEB01", "changed": True, "state_after": state, "job_id": "J",
                 "job_state": "Completed", "seconds_waited": 2.0, "error": None,
                 "recovery_point": {"id": None, "name": "latest", "type": "latest", "created": None},
-                "timings": {"invoked": invoked, "finished": finished}}
+                "timings": {"invoked": invoked, "job_finished": finished}}
     revert = entry(revert_state, "2026-11-21T10:00:30+00:00", "2026-11-21T10:00:32+00:00")
     if revert_state != "Replicating":
         revert["error"] = "RevertFailover on VM web01 failed"

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Starting many Msvm_ReplicationService methods at once, and what each answer means.
+
+InitiateFailover and RevertFailover answer within a round trip (4096: a job was started) and do their work in a
+Msvm_ConcreteJob, so a drill's time is the slowest job, provided the calls themselves do not queue behind each
+other: up to ``max_concurrent`` are in flight together, each on its own WinRM session (sessions.py).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Reference
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManTransportError
+
+RETURN_CODES = {
+    0: "Completed with No Error", 4096: "Method Parameters Checked - Job Started", 32768: "Failed",
+    32769: "Access Denied", 32770: "Not Supported", 32771: "Status is unknown", 32772: "Timeout",
+    32773: "Invalid parameter", 32774: "System is in use", 32775: "Invalid state for this operation",
+    32776: "Incorrect data type", 32777: "System is not available", 32778: "Out of memory",
+    32779: "File not found",
+}
+COMPLETED = 0
+JOB_STARTED = 4096
+
+
+@dataclass
+class Start:  # pylint: disable=too-many-instance-attributes
+    """One method call to make on the replication service, and what came of it.
+
+    Times are seconds on the run's clock: ``queued_at`` when the call was ready to go, ``invoked_at`` when its
+    request was sent (later than queued when every session was busy), ``answered_at`` when the host answered.
+    """
+
+    label: str
+    method: str
+    params: Dict[str, Any]
+    state: str = ""
+    queued_at: Optional[float] = None
+    invoked_at: Optional[float] = None
+    answered_at: Optional[float] = None
+    # True when the host did the work at once (return value 0) rather than in a job.
+    done: bool = False
+    job_id: str = ""
+    error: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the host took the call: the operation happened or is under way."""
+        return self.done or bool(self.job_id)
+
+
+@dataclass
+class _Run:
+    cim: CimClient
+    service: Reference
+    elapsed: Callable[[], float]
+    # Set when the host stops answering: calls not yet sent are reported as not started rather than tried.
+    lost: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self, call: Start) -> None:
+        with self.lock:
+            lost = self.lost
+        if lost:
+            call.error = "%s on VM %s was not started: %s" % (call.method, call.label, lost)
+            return
+        call.invoked_at = self.elapsed()
+        try:
+            outcome = self.cim.invoke(self.service, call.method, call.params)
+        except WSManTransportError as exc:
+            with self.lock:
+                self.lost = self.lost or str(exc)
+            call.error = ("%s on VM %s got no answer, so whether it started is unknown: %s; check the VM with "
+                          "Get-VMReplication and run again" % (call.method, call.label, exc))
+            return
+        except WSManError as exc:
+            call.error = "%s on VM %s failed: %s" % (call.method, call.label, exc)
+            return
+        finally:
+            call.answered_at = self.elapsed()
+        _read_answer(call, outcome.return_value, outcome.outputs.get("Job"))
+
+
+def _read_answer(call: Start, code: int, job: Any) -> None:
+    if code == COMPLETED:
+        call.done = True
+    elif code == JOB_STARTED:
+        job_id = job.selector("InstanceID") if isinstance(job, Reference) else None
+        if job_id:
+            call.job_id = job_id.upper()
+        else:
+            call.error = "%s on VM %s started a job but returned no Job reference" % (call.method, call.label)
+    else:
+        call.error = ("%s on VM %s was refused by the host: %s (%s); the VM is %s, check it with Get-VMReplication"
+                      % (call.method, call.label, RETURN_CODES.get(code, "unknown return code"), code, call.state))
+
+
+def start_all(cim: CimClient, service: Reference, calls: List[Start], max_concurrent: int,
+              elapsed: Callable[[], float]) -> None:
+    """Make every call, at most ``max_concurrent`` at a time, in the order given; fills in each call's outcome."""
+    run = _Run(cim, service, elapsed)
+    now = elapsed()
+    for call in calls:
+        call.queued_at = now
+    workers = max(1, min(max_concurrent, len(calls)))
+    if workers == 1:
+        for call in calls:
+            run.start(call)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hyperv-invoke") as executor:
+        # list() re-raises here anything a call raised that is not a WS-Man error (a bug, not a host answer).
+        list(executor.map(run.start, calls))

@@ -1,0 +1,40 @@
+"""The failover module with many VMs in one task: its load figures, its timings and its limits, as Ansible sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.hyperv.replica.plugins.modules import failover
+from ansible_collections.hyperv.replica.tests.unit.plugins import simhost
+from ansible_collections.hyperv.replica.tests.unit.plugins.modules.modrun import run
+from ansible_collections.hyperv.replica.tests.unit.plugins.simhost import vm
+
+NAMES = ["vm%02d" % i for i in range(12)]
+
+
+@pytest.fixture
+def sim():
+    hosts = simhost.Hosts()
+    yield hosts.start([vm(name) for name in NAMES], job_seconds=0)  # real clock: jobs end at the first poll
+    hosts.stop()
+
+
+def test_one_task_reports_its_load_on_the_host(sim):
+    done = run(failover, dict(simhost.params(sim), vms=NAMES, state="failed_over", max_concurrent=4,
+                              poll_interval=0.01))
+    assert not done.failed and done.result["changed"] is True
+    stats = done.result["stats"]
+    counters = sim.counters()
+    assert stats["requests"] == counters["total"] and counters["Invoke:InitiateFailover"] == len(NAMES)
+    assert 1 <= stats["sessions"] <= 4 and stats["polls"] >= 1 and stats["seconds"] > 0
+    assert all(set(v["timings"]) == {"queued", "invoked", "job_started", "job_finished"} for v in done.result["vms"])
+    again = run(failover, dict(simhost.params(sim), vms=NAMES, state="failed_over"))
+    assert again.result["changed"] is False and again.result["stats"]["polls"] == 0
+    assert again.result["stats"]["sessions"] == 1
+
+
+@pytest.mark.parametrize("value", [0, 101])
+def test_max_concurrent_out_of_range_fails_before_contacting_the_host(sim, value):
+    done = run(failover, dict(simhost.params(sim), vms=NAMES, state="failed_over", max_concurrent=value))
+    assert done.failed and done.result["msg"] == "max_concurrent must be between 1 and 100, got %d" % value
+    assert sim.counters()["total"] == 0
