@@ -50,6 +50,10 @@ def protocol_kwargs(params: Mapping[str, Any]) -> dict:
     transport = params.get("transport") or "ntlm"
     if transport == "certificate" and not (params.get("client_cert") and params.get("client_key")):
         raise ConnectionOptionsError("transport=certificate needs client_cert and client_key")
+    if transport in ("ntlm", "basic", "credssp") and (not params.get("username") or params.get("password") is None):
+        # pywinrm refuses these itself, but in words that read like the host refusing the credentials.
+        raise ConnectionOptionsError("transport=%s needs username and password (or the HYPERV_USERNAME and "
+                                     "HYPERV_PASSWORD environment variables)" % transport)
     kwargs = {
         "endpoint": endpoint(params), "transport": transport,
         "username": params.get("username"), "password": params.get("password"),
@@ -97,7 +101,19 @@ def cim_client(params: Mapping[str, Any], max_concurrent: int = 1) -> CimClient:
         raise ConnectionOptionsError("max_concurrent must be between 1 and %d, got %d"
                                      % (MAX_CONCURRENT_LIMIT, max_concurrent))
     kwargs = protocol_kwargs(params)
-    pool = SessionPool(lambda: Protocol(**kwargs), max_concurrent)
+    try:
+        first = Protocol(**kwargs)  # pywinrm checks its arguments here; its complaints are about options
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise ConnectionOptionsError("pywinrm refused the connection options: %s" % exc) from None
+    spare = [first]
+
+    def session() -> Any:
+        try:
+            return spare.pop()  # atomic: two threads cannot both take the first one
+        except IndexError:
+            return Protocol(**kwargs)
+
+    pool = SessionPool(session, max_concurrent)
     return CimClient(WSManClient(pool, endpoint=kwargs["endpoint"],
                                  operation_timeout=kwargs["operation_timeout_sec"],
                                  advise=lambda error: advice(params, error)))

@@ -93,3 +93,20 @@ def test_unencrypted_ntlm_over_http_says_to_encrypt(host):
 def test_no_advice_for_a_plain_connection_error():
     error = WSManTransportError("cannot reach the WinRM host", kind="connection")
     assert connection.advice({"scheme": "https", "transport": "ntlm"}, error) is None
+
+
+@pytest.mark.parametrize("missing", ["username", "password"])
+def test_missing_credentials_are_an_option_error_not_a_host_refusal(host, missing):
+    options = params(host.endpoint)
+    options[missing] = None
+    before = host.counters()["total"]
+    with pytest.raises(connection.ConnectionOptionsError, match="transport=ntlm needs username and password"):
+        connection.cim_client(options)
+    assert host.counters()["total"] == before
+
+
+def test_options_pywinrm_refuses_are_reported_as_options(host, tmp_path):
+    options = params(host.endpoint, transport="certificate", client_cert=str(tmp_path / "missing.pem"),
+                      client_key=str(tmp_path / "missing.key"))
+    with pytest.raises(connection.ConnectionOptionsError, match="pywinrm refused the connection options: cert_pem"):
+        connection.cim_client(options)
