@@ -21,7 +21,8 @@ SUCCEEDED = frozenset((7, 32768))
 # 11 (Service) is a vendor problem state; like libvirt we stop there rather than poll until the timeout.
 FAILED = frozenset((8, 9, 10, 11))
 
-# Job ids per WQL query: keeps a poll of hundreds of jobs within a few requests and far below the envelope.
+# Job ids per WQL query: a poll of hundreds of jobs stays within a few requests, far below the envelope size and
+# below the number of OR keywords past which WMI answers WBEM_E_QUOTA_VIOLATION (a limit Microsoft leaves unstated).
 POLL_CHUNK = 50
 
 

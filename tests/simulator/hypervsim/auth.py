@@ -4,7 +4,9 @@ Windows offers what the service config enables (wire notes 5.3): `WWW-Authentica
 `Basic realm="WSMAN"` only when Basic is on.  Basic is refused on plain HTTP unless AllowUnencrypted is true
 (a 401, as reported for pywinrm against such hosts).  Negotiate is accepted as raw NTLM tokens (pywinrm,
 requests-ntlm) or SPNEGO-wrapped NTLM (pypsrp); pyspnego is the acceptor.  A connection that completed the
-handshake stays authenticated, as HTTP.sys keeps it: later requests carry no Authorization header.
+handshake stays authenticated, as HTTP.sys keeps it: later requests carry no Authorization header.  on_logon is
+called once per connection, at its first successful logon (the completed handshake, or the first accepted Basic
+request), so a client that keeps one connection for many requests logs on once.
 
 pyspnego's NTLM acceptor reads the accounts from the file named by the NTLM_USER_FILE environment variable.
 That variable is process-wide while hosts have their own accounts, so each host writes its own file and the
@@ -47,6 +49,7 @@ class ConnectionAuth:
     context: Any = None
     user: User | None = None
     scheme: str = ""        # "Basic" or "Negotiate" (or "NTLM" when the client asked for it by that name)
+    logged_on: bool = False  # a logon has succeeded on this connection (it is counted once)
 
     @property
     def can_seal(self) -> bool:
@@ -63,6 +66,7 @@ class Authenticator:
     basic_auth: bool = False
     allow_unencrypted: bool = False
     on_failure: Callable[[], None] = lambda: None
+    on_logon: Callable[[], None] = lambda: None
     _user_file: str | None = field(default=None, repr=False)
 
     def challenge_headers(self, token: bytes | None = None, scheme: str = "Negotiate") -> list[tuple[str, str]]:
@@ -86,11 +90,20 @@ class Authenticator:
             raise Rejected()
         if scheme.lower() == "basic":
             conn.user, conn.scheme, conn.context = self._basic(value, secure), "Basic", None
+            self._logged_on(conn)
             return None
         if scheme.lower() in ("negotiate", "ntlm"):
-            return self._negotiate(conn, "NTLM" if scheme.lower() == "ntlm" else "Negotiate", value)
+            token = self._negotiate(conn, "NTLM" if scheme.lower() == "ntlm" else "Negotiate", value)
+            self._logged_on(conn)
+            return token
         self.on_failure()
         raise Rejected()
+
+    def _logged_on(self, conn: ConnectionAuth) -> None:
+        """Basic sends credentials with every request and a client may start a new handshake: count only the first."""
+        if not conn.logged_on:
+            conn.logged_on = True
+            self.on_logon()
 
     # ------------------------------------------------------------ Basic
 

@@ -1,6 +1,7 @@
 """Control and observation API under /_sim/ (JSON, no auth, loopback only); the same operations exist as methods.
 
-GET  /_sim/counters              WS-Man request counts by operation, plus total and auth_failures
+GET  /_sim/counters              total, auth_failures, connections, logons, WS-Man request counts by operation
+                                 ("Pull") and by operation and class ("Pull Msvm_ConcreteJob"); see hooks.Counters
 POST /_sim/counters/reset        zero the counters
 GET  /_sim/vms                   every VM: name, id, mode, state, power, health, failed_over_type, jobs, ...
 POST /_sim/vms/<name-or-id>      JSON {mode, state, power, health, fail_jobs, job_result, ...} to set up a test

@@ -5,6 +5,7 @@ Unknown keys are errors too: a typo must not silently fall back to a default.
 """
 
 import datetime
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ HOST_DEFAULTS: dict[str, Any] = {
     "job_seconds": 1.0, "invalid_state": "return_code", "running_vm_failover": "reject",
     "time_before_removal": 300.0, "max_envelope_size_kb": 500, "enumeration_timeout": 240.0,
     "max_concurrent_operations": 1500, "fqdn": None, "partner": None,
+    # The network between controller and host (HTTP layer: every WinRM request and each new connection waits it),
+    # unlike a latency_ms fault rule, which delays matching WS-Man operations in the request pipeline.
+    "network_latency_ms": 0.0,
     # WinRM service config as a fresh Windows host has it: Negotiate only, Basic off, AllowUnencrypted=false.
     "basic_auth": False, "allow_unencrypted": False,
 }
@@ -113,6 +117,7 @@ class HostConfig:  # pylint: disable=too-many-instance-attributes
     partner: str | None
     basic_auth: bool = False
     allow_unencrypted: bool = False
+    network_latency_ms: float = 0.0
     faults: list[FaultSpec] = field(default_factory=list)
 
 
@@ -160,8 +165,9 @@ def parse_time(value: Any, where: str) -> TimeSpec:
 
 
 def _number(value: Any, where: str, minimum: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-        raise _fail(where, f"expected a number >= {minimum}, got {value!r}")
+    # NaN and infinity pass a comparison in surprising ways; an infinite latency or job would hang every client.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
+        raise _fail(where, f"expected a finite number >= {minimum}, got {value!r}")
     return float(value)
 
 
@@ -302,7 +308,7 @@ def _faults(raw: dict, where: str, vms: list[VmConfig]) -> list[FaultSpec]:
 def _settings(raw: dict, where: str) -> dict[str, Any]:
     settings = dict(HOST_DEFAULTS)
     settings.update({k: v for k, v in raw.items() if k in HOST_DEFAULTS})
-    for key in ("job_seconds", "time_before_removal", "enumeration_timeout"):
+    for key in ("job_seconds", "time_before_removal", "enumeration_timeout", "network_latency_ms"):
         settings[key] = _number(settings[key], f"{where}.{key}")
     for key in ("max_envelope_size_kb", "max_concurrent_operations"):
         value = settings[key]

@@ -6,7 +6,11 @@
        from the service's own injection point), then drop after if a rule says so;
     4. log the request (every outcome, including AccessDenied for a user without rights).
 
-A drop is signalled to the HTTP layer with hooks.DropConnection; it closes the TCP connection without a response.
+The service counts the request by operation and by "<operation> <class>", with the class resolved here (for a Pull
+or Release, the class of its enumeration context); a request decided in step 3 before the service sees it is counted
+the same way.  A drop is signalled to the HTTP layer with hooks.DropConnection; it closes the TCP connection without
+a response.  The network latency (network_latency_ms) is not waited here but in the HTTP layer (server.py), for every
+HTTP request, before this pipeline runs.
 """
 
 import threading
@@ -70,15 +74,16 @@ class RequestPipeline:  # pylint: disable=too-many-instance-attributes
             self._count(req.info)
             self._log(req, "http500", 500)
             return 500, b""
+        resource_class = self._class(req.info)
         self.injector.arm(req.vm_id)
         try:
-            status, body = self.service.handle(req.data, req.user, req.machine)
+            status, body = self.service.handle(req.data, req.user, req.machine, resource_class)
         except NotXml:
             self._log(req, "not-xml", 400)
             raise
         finally:
             self.injector.arm(None)
-        self.contexts.note(operation, self._class(req.info), body)
+        self.contexts.note(operation, resource_class, body)
         if self.injector.drop("after", operation, req.vm_id):
             self._log(req, "dropped-after", status)
             raise DropConnection()
@@ -89,7 +94,7 @@ class RequestPipeline:  # pylint: disable=too-many-instance-attributes
         """A request the service never saw still arrived: count it as the service would have."""
         self.counters.add("total")
         if info.operation is not None:
-            self.counters.add(info.operation)
+            self.counters.add_operation(info.operation, self._class(info))
 
     def _class(self, info: RequestInfo) -> str | None:
         return info.resource_class if info.context is None else self.contexts.class_of(info.context)

@@ -12,7 +12,8 @@ Tests and the benchmark read it to see what a client really sent and what the si
     outcome      ok | <fault subcode, e.g. TimedOut, AccessDenied, DestinationUnreachable> | http500 |
                  dropped-before | dropped-after | not-xml
     status       the HTTP status sent (for dropped-after, the one that was not sent); null for dropped-before
-    latency_ms   the delay injected before it was handled
+    latency_ms   the delay latency_ms fault rules injected before it was handled (the host's network_latency_ms,
+                 waited by the HTTP layer for every request, is not in it)
 """
 
 import itertools

@@ -5,6 +5,14 @@ nothing processed); a body sealed with WinRM message encryption is opened with t
 and the answer sealed back (encryption.py).  413 for a body above MaxEnvelopeSizekb; 200 application/soap+xml for
 results, 500 for every SOAP fault, 400 for a body that is not XML or a sealed body that cannot be opened.
 /_sim/... is the unauthenticated control API, answered only to loopback clients.
+
+The network between controller and host is modelled here (host setting network_latency_ms): every request to the
+WinRM listener (each NTLM leg, pywinrm's empty encryption-setup POST, every WS-Man message) waits that round trip
+before it is answered, and a connection waits it once more before its first request (the TCP handshake).  The wait
+runs in the connection's own thread, never in accept() and never under the model lock, so concurrent connections
+overlap as on a real network.  /_sim/ requests do not wait, and a connection that carries only those is not counted:
+reading the counters over HTTP must not change them.  A latency_ms fault rule is different: it delays matching
+WS-Man operations in the request pipeline (pipeline.py), on top of this.
 """
 
 import base64
@@ -12,6 +20,7 @@ import json
 import socket
 import ssl
 import sys
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
@@ -34,9 +43,17 @@ class Backend(Protocol):
 
     verbose: bool
     authenticator: Authenticator
+    sleep: Callable[[float], None]      # how a delay is waited (time.sleep; tests record instead)
+
+    @property
+    def network_latency(self) -> float:
+        """Seconds of one controller-host round trip."""
 
     def max_request_bytes(self) -> int:
         """MaxEnvelopeSizekb * 1024."""
+
+    def note_connection(self) -> None:
+        """Count a connection that carried a WinRM request."""
 
     def handle_wsman(self, data: bytes, user: User, machine: str) -> tuple[int, bytes]:
         """Status and body of a WS-Man response; may raise hooks.DropConnection."""
@@ -89,6 +106,9 @@ class WinRMHandler(BaseHTTPRequestHandler):
     """One HTTP/1.1 connection; keep-alive as Windows offers it."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle on, the body waits for the client's delayed ACK (~40 ms
+    # a response on Linux), a stall HTTP.sys does not have. It would dwarf any latency a benchmark injects.
+    disable_nagle_algorithm = True
     server: SimHTTPServer
 
     def version_string(self) -> str:
@@ -132,16 +152,31 @@ class WinRMHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.conn_auth = ConnectionAuth()     # pylint: disable=attribute-defined-outside-init
+        self.carried_winrm = False            # pylint: disable=attribute-defined-outside-init
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.settimeout(TLS_HANDSHAKE_SECONDS)
             self.connection.do_handshake()
             self.connection.settimeout(None)
+
+    def _network_round_trip(self) -> None:
+        """Wait the controller-host network for one WinRM request: the TCP handshake first on a new connection."""
+        backend = self.server.backend
+        if not self.carried_winrm:
+            self.carried_winrm = True     # pylint: disable=attribute-defined-outside-init
+            backend.note_connection()
+            self._wait(backend.network_latency)
+        self._wait(backend.network_latency)
+
+    def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            self.server.backend.sleep(seconds)
 
     def do_POST(self) -> None:  # pylint: disable=invalid-name
         path = self.path.split("?", 1)[0]
         if path.startswith(control.PREFIX):
             self._control("POST", path)
             return
+        self._network_round_trip()
         if path.lower() != "/wsman":
             self._send(404, close=True)
             return
@@ -234,8 +269,9 @@ class WinRMHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path.startswith(control.PREFIX):
             self._control("GET", path)
-        else:
-            self._send(405 if path.lower() == "/wsman" else 404)
+            return
+        self._network_round_trip()
+        self._send(405 if path.lower() == "/wsman" else 404)
 
     def _control(self, method: str, path: str) -> None:
         if self.client_address[0] not in LOOPBACK:

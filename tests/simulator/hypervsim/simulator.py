@@ -27,8 +27,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
 
     Simulator(fleet_dict, host=None, clock=None, bind="127.0.0.1", port=0, verbose=False, tls_cert=None,
     tls_key=None, https_port=0, **overrides), where overrides replace host settings of the fleet (job_seconds=0,
-    invalid_state="job", ...).  With tls_cert and tls_key (PEM files) it also listens for HTTPS on https_port,
-    as a Windows host with both a 5985 and a 5986 listener does.
+    invalid_state="job", network_latency_ms=20, ...).  With tls_cert and tls_key (PEM files) it also listens for
+    HTTPS on https_port, as a Windows host with both a 5985 and a 5986 listener does.
     """
 
     def __init__(self, fleet: dict[str, Any], host: str | None = None, *, clock: Clock | None = None,
@@ -45,7 +45,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         self._lock = threading.RLock()
         self._init_hooks()
         self.authenticator = Authenticator(self.config.name, list(self.config.users), self.config.basic_auth,
-                                           self.config.allow_unencrypted, on_failure=self.note_auth_failure)
+                                           self.config.allow_unencrypted, on_failure=self.note_auth_failure,
+                                           on_logon=self.note_logon)
         self._bind = bind
         self._ports = {"http": port, "https": https_port}
         self._tls = server_context(tls_cert, tls_key) if tls_cert and tls_key else None
@@ -132,6 +133,17 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
     def note_auth_failure(self) -> None:
         self._counters.add("auth_failures")
 
+    def note_logon(self) -> None:
+        self._counters.add("logons")
+
+    def note_connection(self) -> None:
+        self._counters.add("connections")
+
+    @property
+    def network_latency(self) -> float:
+        """Seconds of one controller-host round trip (network_latency_ms), waited by the HTTP layer."""
+        return self.config.network_latency_ms / 1000.0
+
     # ------------------------------------------------------------ control API
 
     def counters(self) -> dict[str, int]:
@@ -203,7 +215,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
 
     @property
     def sleep(self) -> Callable[[float], None]:
-        """How an injected latency is waited: time.sleep, called without the model lock; tests replace it."""
+        """How a delay is waited, a latency_ms fault rule's (pipeline) and network_latency_ms (HTTP layer) alike:
+        time.sleep, called without the model lock; tests replace it with a recorder."""
         return self._pipeline.sleep
 
     @sleep.setter

@@ -48,6 +48,7 @@ class Request:  # pylint: disable=too-many-instance-attributes
     body: ET.Element
     user: User
     machine: str
+    resource_class: str | None = None     # as the request log names it, for the per-class counters
 
 
 def _text(elem: ET.Element | None) -> str | None:
@@ -90,7 +91,10 @@ class WsmanService:
 
     # ------------------------------------------------------------ entry point
 
-    def handle(self, data: bytes, user: User, machine: str) -> tuple[int, bytes]:
+    def handle(self, data: bytes, user: User, machine: str,
+               resource_class: str | None = None) -> tuple[int, bytes]:
+        """resource_class: the class the request is about, as the caller resolved it (requestinfo: for a Pull or
+        Release the class of its enumeration, which only the caller remembers); counted with the operation."""
         self.counters.add("total")   # every authenticated POST to /wsman, well-formed or not
         try:
             root = ET.fromstring(data)
@@ -103,6 +107,7 @@ class WsmanService:
             header, body = self._envelope_parts(root)
             relates_to = _text(header.find(ns.qname(ns.ADDRESSING, "MessageID")))
             request = self._parse_header(header, body, user, machine)
+            request.resource_class = resource_class
             return 200, self._dispatch(request)
         except faults.WsmanFault as fault:
             return 500, self._fault(fault, relates_to, machine)
@@ -190,7 +195,7 @@ class WsmanService:
         operation = self._operation(req.action)
         if operation is None:
             raise faults.action_not_supported(req.action)
-        self.counters.add(operation)
+        self.counters.add_operation(operation, req.resource_class)
         if req.user.rights == "none":
             raise faults.access_denied()
         injected = self.injector.take(operation)

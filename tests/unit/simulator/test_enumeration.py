@@ -161,4 +161,4 @@ def test_counters_count_operations(client):
     counts = client.sim.counters()
     assert counts["Enumerate"] == 2 and counts["Pull"] == 1 and counts["Release"] == 1 and counts["total"] == 4
     client.sim.reset_counters()
-    assert client.sim.counters() == {"total": 0, "auth_failures": 0}
+    assert client.sim.counters() == {"total": 0, "auth_failures": 0, "connections": 0, "logons": 0}

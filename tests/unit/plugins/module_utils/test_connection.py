@@ -106,7 +106,7 @@ def test_missing_credentials_are_an_option_error_not_a_host_refusal(host, missin
 
 
 def test_options_pywinrm_refuses_are_reported_as_options(host, tmp_path):
-    options = params(host.endpoint, transport="certificate", client_cert=str(tmp_path / "missing.pem"),
-                      client_key=str(tmp_path / "missing.key"))
+    missing = {"client_cert": str(tmp_path / "missing.pem"), "client_key": str(tmp_path / "missing.key")}
+    options = params(host.endpoint, transport="certificate", **missing)
     with pytest.raises(connection.ConnectionOptionsError, match="pywinrm refused the connection options: cert_pem"):
         connection.cim_client(options)
