@@ -116,7 +116,7 @@ def cim_client(params: Mapping[str, Any], max_concurrent: int = 1) -> CimClient:
     pool = SessionPool(session, max_concurrent)
     return CimClient(WSManClient(pool, endpoint=kwargs["endpoint"],
                                  operation_timeout=kwargs["operation_timeout_sec"],
-                                 advise=lambda error: advice(params, error)))
+                                 advise=lambda error: advice(params, error)), concurrency=max_concurrent)
 
 
 def session_pool(cim: CimClient) -> SessionPool:

@@ -72,14 +72,11 @@ class Job:
 
 
 def read_jobs(cim: CimClient, job_ids: Iterable[str]) -> Dict[str, Job]:
-    """Current state of the given jobs, one query per POLL_CHUNK ids; ids keyed upper-case (GUIDs)."""
+    """Current state of the given jobs, one query per POLL_CHUNK ids (run together); ids keyed upper-case (GUIDs)."""
     ids = sorted({i.upper() for i in job_ids})
-    found: Dict[str, Job] = {}
-    for chunk in wql.chunks(ids, POLL_CHUNK):
-        for instance in cim.query(wql.select("Msvm_ConcreteJob", wql.any_equal("InstanceID", chunk))):
-            job = Job.from_instance(instance)
-            found[job.id.upper()] = job
-    return found
+    queries = [wql.select("Msvm_ConcreteJob", wql.any_equal("InstanceID", chunk)) for chunk in wql.chunks(ids, POLL_CHUNK)]
+    jobs = (Job.from_instance(instance) for instance in cim.query_all(queries))
+    return {job.id.upper(): job for job in jobs}
 
 
 @dataclass

@@ -98,10 +98,9 @@ def points_by_vm(cim: CimClient, vm_ids: Optional[Iterable[str]] = None) -> Dict
             _replica_types(), wql.any_equal("VirtualSystemIdentifier", chunk)))
             for chunk in wql.chunks(ids, LOOKUP_CHUNK)]
     found: Dict[str, List[RecoveryPoint]] = {}
-    for query in queries:
-        for point in (RecoveryPoint.from_instance(i) for i in cim.query(query)):
-            if point:
-                found.setdefault(point.vm_id, []).append(point)
+    for point in (RecoveryPoint.from_instance(i) for i in cim.query_all(queries)):
+        if point:
+            found.setdefault(point.vm_id, []).append(point)
     return {vm_id: newest_first(points) for vm_id, points in found.items()}
 
 

@@ -152,20 +152,18 @@ def read_relationships(cim: CimClient, vm_ids: Optional[List[str]]) -> Dict[str,
                                  for vm_id in chunk) + ")"
 
     found = []
-    for query in _queries("Msvm_ReplicationRelationship", vm_ids, condition):
-        for instance in cim.query(query):
-            relationship = Relationship.from_instance(instance)
-            found.append((owner_of(relationship.id)[0], relationship))
+    for instance in cim.query_all(_queries("Msvm_ReplicationRelationship", vm_ids, condition)):
+        relationship = Relationship.from_instance(instance)
+        found.append((owner_of(relationship.id)[0], relationship))
     return _by_vm(found)
 
 
 def read_settings(cim: CimClient, vm_ids: Optional[List[str]]) -> Dict[str, Settings]:
     found = []
-    for query in _queries("Msvm_ReplicationSettingData", vm_ids,
-                          lambda chunk: wql.any_equal("VirtualSystemIdentifier", chunk)):
-        for instance in cim.query(query):
-            vm_id = str(instance.get("VirtualSystemIdentifier") or "").strip("{}").upper()
-            found.append((vm_id, Settings.from_instance(instance)))
+    for instance in cim.query_all(_queries("Msvm_ReplicationSettingData", vm_ids,
+                                           lambda chunk: wql.any_equal("VirtualSystemIdentifier", chunk))):
+        vm_id = str(instance.get("VirtualSystemIdentifier") or "").strip("{}").upper()
+        found.append((vm_id, Settings.from_instance(instance)))
     return _by_vm(found)
 
 

@@ -110,11 +110,8 @@ class VM:  # pylint: disable=too-many-instance-attributes
 
 
 def _query_vms(cim: CimClient, prop: str, values: List[str]) -> List[VM]:
-    found: List[VM] = []
-    for chunk in wql.chunks(values, LOOKUP_CHUNK):
-        query = wql.select("Msvm_ComputerSystem", wql.any_equal(prop, chunk))
-        found.extend(VM.from_instance(i) for i in cim.query(query) if is_guid(str(i.get("Name") or "")))
-    return found
+    queries = [wql.select("Msvm_ComputerSystem", wql.any_equal(prop, chunk)) for chunk in wql.chunks(values, LOOKUP_CHUNK)]
+    return [VM.from_instance(i) for i in cim.query_all(queries) if is_guid(str(i.get("Name") or ""))]
 
 
 def replicated_vms(cim: CimClient) -> List[VM]:

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 from . import jobs as jobmod
-from .cim import NEVER, CimRef, Instance
+from .cim import NEVER, CimClass, CimRef, Instance
 from .clock import Clock
 from .fleet import HostConfig, VmConfig
-from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, ELEMENT_SETTING_DATA, REGISTRY, REPLICATION_RELATIONSHIP,
-                     REPLICATION_SERVICE, REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM,
-                     VSSD)
+from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMENT_SETTING_DATA, REGISTRY,
+                     REPLICATION_RELATIONSHIP, REPLICATION_SERVICE, REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE,
+                     SNAPSHOT_OF_VIRTUAL_SYSTEM, VSSD)
 
 VIRTUAL_SYSTEM_TYPES = {
     "standard": "Microsoft:Hyper-V:Snapshot:Replica:Standard",
@@ -98,6 +98,8 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         self.fqdn = config.fqdn or f"{config.name}.contoso.local"
         self.start = clock.wall(clock.monotonic())
         self.vms = [self._build_vm(vm) for vm in config.vms]
+        # The VM list never changes after start; looking VMs up by id is on the path of every job and association.
+        self._vm_index = {vm.id.lower(): vm for vm in self.vms}
         self.jobs: dict[str, jobmod.Job] = {}
         self.job_rules: JobRules | None = None      # set by the simulator: injected job results and durations
 
@@ -142,7 +144,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
     # ------------------------------------------------------------ VMs and jobs
 
     def vm_by_id(self, vm_id: str) -> VirtualMachine | None:
-        return next((vm for vm in self.vms if vm.id.lower() == vm_id.lower()), None)
+        return self._vm_index.get(vm_id.lower())
 
     def find_vms(self, name_or_id: str) -> list[VirtualMachine]:
         """VMs whose id (preferred) or ElementName matches, case-insensitively."""
@@ -335,24 +337,52 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
                     "AffectingElement": job.instance(now, self.wall).ref(), "ElementEffects": [5]}))
         return result
 
-    def all_instances(self) -> list[Instance]:
-        """Every instance, in the order a WMI enumeration would list them."""
-        result = [self.host_system()] + [self.vm_system(vm) for vm in self.vms] + [self.service()]
+    def _settings_and_points(self) -> list[Instance]:
+        result = []
         for vm in self.vms:
             result.append(self.active_settings(vm))
             result.extend(self.recovery_point(vm, i) for i in range(len(vm.recovery_points)))
+        return result
+
+    def _replication_instances(self) -> list[Instance]:
+        result = []
         for vm in self.vms:
             if vm.mode != 0:
                 result.append(self.replication_settings(vm))
                 result.append(self.relationship(vm))
-        return result + self.job_instances() + self.association_instances()
+        return result
+
+    def _groups(self) -> list[tuple[tuple[CimClass, ...], Callable[[], list[Instance]]]]:
+        """Every instance in the order a WMI enumeration lists them, as groups built only when a class of the group
+        is asked for: rendering every class for each request made a 500-VM drill spend its time here."""
+        return [
+            ((COMPUTER_SYSTEM,), lambda: [self.host_system()] + [self.vm_system(vm) for vm in self.vms]),
+            ((REPLICATION_SERVICE,), lambda: [self.service()]),
+            ((VSSD,), self._settings_and_points),
+            ((REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP), self._replication_instances),
+            ((CONCRETE_JOB,), self.job_instances),
+            ((SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, AFFECTED_JOB_ELEMENT),
+             self.association_instances),
+        ]
+
+    def _instances(self, wanted: Callable[[CimClass], bool]) -> list[Instance]:
+        result: list[Instance] = []
+        for classes, build in self._groups():
+            if any(wanted(cls) for cls in classes):
+                result.extend(i for i in build() if wanted(i.cls))
+        return result
+
+    def all_instances(self) -> list[Instance]:
+        """Every instance, in the order a WMI enumeration would list them."""
+        return self._instances(lambda cls: True)
 
     def instances_of(self, class_name: str) -> list[Instance]:
         """Instances of the class or of classes derived from it (WQL polymorphism)."""
-        return [i for i in self.all_instances() if i.cls.is_a(class_name)]
+        return self._instances(lambda cls: cls.is_a(class_name))
 
     def exact_instances(self, class_name: str) -> list[Instance]:
-        return [i for i in self.all_instances() if i.cls.name.lower() == class_name.lower()]
+        low = class_name.lower()
+        return self._instances(lambda cls: cls.name.lower() == low)
 
     def lookup(self, ref: CimRef) -> Instance | None:
         return next((i for i in self.exact_instances(ref.class_name) if i.ref().matches(ref)), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -177,3 +178,27 @@ def test_invoke_writes_ref_parameters_and_omits_null():
     assert param.tag == "{%s/Msvm_ReplicationService}ComputerSystem" % V2
     assert [c.tag.rsplit("}", 1)[1] for c in param] == ["Address", "ReferenceParameters"]
     assert cimmod.parse_reference(param) == vm
+
+
+class _HeldQueries(CimClient):
+    """A client whose queries each wait until ``hold`` of them run at once, then answer two rows each."""
+
+    def __init__(self, concurrency, hold):
+        super().__init__(WSManClient(ReplaySender([])), concurrency=concurrency)
+        self.arrived = threading.Barrier(hold) if hold > 1 else None
+        self.threads = set()
+
+    def query(self, wql):
+        self.threads.add(threading.get_ident())
+        if self.arrived is not None:
+            self.arrived.wait(timeout=10)
+        return [wql + "-1", wql + "-2"]
+
+
+@pytest.mark.parametrize("concurrency, queries, together", [(1, 3, 1), (4, 3, 3), (2, 6, 2)])
+def test_query_all_runs_up_to_concurrency_queries_at_once_and_keeps_their_order(concurrency, queries, together):
+    client = _HeldQueries(concurrency, together)
+    wqls = ["q%d" % i for i in range(queries)]
+    assert client.query_all(wqls) == [w + suffix for w in wqls for suffix in ("-1", "-2")]
+    # The barrier opens only when `together` queries wait at it, so finishing proves they ran at once.
+    assert len(client.threads) == together

@@ -50,6 +50,9 @@ class JobHost:
         self.asked = {}
         self.queries = []
 
+    def query_all(self, wqls):
+        return [row for wql in wqls for row in self.query(wql)]
+
     def query(self, wql):
         self.queries.append(wql)
         found = []
