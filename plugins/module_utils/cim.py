@@ -197,7 +197,8 @@ class CimClient:
                     pass  # the error that stopped the iteration is the one worth reporting
 
     def query(self, wql: str) -> List[Instance]:
-        return list(self.iter_query(wql))
+        with self.wsman.session():
+            return list(self.iter_query(wql))
 
     def query_all(self, wqls: Sequence[str]) -> List[Instance]:
         """The rows of several queries (the chunks of one long list), in order. Up to ``concurrency`` run at once:

@@ -41,6 +41,8 @@ class Start:  # pylint: disable=too-many-instance-attributes
     method: str
     params: Dict[str, Any]
     state: str = ""
+    # The method's return value, when the host answered.
+    code: Optional[int] = None
     queued_at: Optional[float] = None
     invoked_at: Optional[float] = None
     answered_at: Optional[float] = None
@@ -51,8 +53,9 @@ class Start:  # pylint: disable=too-many-instance-attributes
 
     @property
     def accepted(self) -> bool:
-        """Whether the host took the call: the operation happened or is under way."""
-        return self.done or bool(self.job_id)
+        """Whether the host took the call: the operation happened or is under way (even when its answer lacks
+        the Job reference to follow it by)."""
+        return self.code in (COMPLETED, JOB_STARTED)
 
 
 @dataclass
@@ -74,20 +77,34 @@ class _Run:
         try:
             outcome = self.cim.invoke(self.service, call.method, call.params)
         except WSManTransportError as exc:
-            with self.lock:
-                self.lost = self.lost or str(exc)
-            call.error = ("%s on VM %s got no answer, so whether it started is unknown: %s; check the VM with "
-                          "Get-VMReplication and run again" % (call.method, call.label, exc))
+            self._lose(str(exc))
+            if exc.unsent:
+                call.error = "%s on VM %s was not started: %s" % (call.method, call.label, exc)
+            else:
+                call.error = ("%s on VM %s got no answer, so whether it started is unknown: %s; check the VM with "
+                              "Get-VMReplication and run again" % (call.method, call.label, exc))
             return
         except WSManError as exc:
             call.error = "%s on VM %s failed: %s" % (call.method, call.label, exc)
+            return
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # A bug of ours, not an answer of the host: stop sending, so that every VM is still reported (the
+            # ones already started included) instead of a traceback that hides what was done.
+            self._lose("internal error (%s)" % type(exc).__name__)
+            call.error = ("%s on VM %s: internal error, whether it started is unknown: %s: %s; check the VM with "
+                          "Get-VMReplication" % (call.method, call.label, type(exc).__name__, exc))
             return
         finally:
             call.answered_at = self.elapsed()
         _read_answer(call, outcome.return_value, outcome.outputs.get("Job"))
 
+    def _lose(self, reason: str) -> None:
+        with self.lock:
+            self.lost = self.lost or reason
+
 
 def _read_answer(call: Start, code: int, job: Any) -> None:
+    call.code = code
     if code == COMPLETED:
         call.done = True
     elif code == JOB_STARTED:
@@ -114,5 +131,4 @@ def start_all(cim: CimClient, service: Reference, calls: List[Start], max_concur
             run.start(call)
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hyperv-invoke") as executor:
-        # list() re-raises here anything a call raised that is not a WS-Man error (a bug, not a host answer).
         list(executor.map(run.start, calls))

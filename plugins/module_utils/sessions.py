@@ -6,13 +6,14 @@
 NTLM (and so WinRM message encryption) authenticates a TCP connection, not a user: pywinrm's ``Protocol`` holds
 one requests session with one security context, which two threads must never share. Concurrent requests therefore
 need one ``Protocol`` each. The pool opens one only when every open one is busy, so sequential work (the lookups,
-the polls) stays on a single connection with a single handshake, and at most ``size`` connections ever exist.
+the polls) stays on a single connection with a single handshake, and at most ``size`` connections are open at once.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Callable, List
+from contextlib import contextmanager
+from typing import Callable, Iterator, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import MessageSender
 
@@ -28,19 +29,46 @@ class SessionPool:
         self._idle: List[MessageSender] = []
         self._open = 0
         self._free = threading.Condition()
+        # The session a thread holds (held()), if any, and whether it is still fit to go back to the pool.
+        self._local = threading.local()
         # Read by the caller for its result: sessions opened over the run, and messages sent.
         self.opened = 0
         self.requests = 0
 
     def send_message(self, message: str) -> bytes:
+        held: Optional[MessageSender] = getattr(self._local, "sender", None)
+        if held is not None:
+            return self._send(held, message)
         sender = self._take()
-        healthy = False
+        self._local.healthy = True
         try:
-            answer = sender.send_message(message)
-            healthy = True
-            return answer
+            return self._send(sender, message)
         finally:
-            self._give_back(sender, healthy)
+            self._give_back(sender, self._local.healthy)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Send this thread's messages over one session until the block ends. An enumeration's Enumerate, Pulls and
+        Release go over the same connection, as every WinRM client sends them, whatever else runs alongside."""
+        if getattr(self._local, "sender", None) is not None:
+            yield  # already holding one: nested use keeps it
+            return
+        sender = self._take()
+        self._local.sender, self._local.healthy = sender, True
+        try:
+            yield
+        finally:
+            self._local.sender = None
+            self._give_back(sender, self._local.healthy)
+
+    def _send(self, sender: MessageSender, message: str) -> bytes:
+        with self._free:
+            self.requests += 1
+        try:
+            return sender.send_message(message)
+        except Exception as exc:
+            self._local.healthy = self._local.healthy and answered(exc)
+            raise
 
     def close(self) -> None:
         """Close the idle sessions (a session's connection closes with it)."""
@@ -54,7 +82,6 @@ class SessionPool:
         with self._free:
             while not self._idle and self._open >= self.size:
                 self._free.wait()
-            self.requests += 1
             if self._idle:
                 # The most recently used session first: its connection is the one most surely still open.
                 return self._idle.pop()
@@ -69,8 +96,8 @@ class SessionPool:
             raise
 
     def _give_back(self, sender: MessageSender, healthy: bool) -> None:
-        # A session whose request failed may have lost its connection or its security context half way; a fresh
-        # one costs a handshake, reusing a broken one could cost every later request of the run.
+        # A session whose request got no answer may have lost its connection or its security context half way; a
+        # fresh one costs a handshake, reusing a broken one could cost every later request of the run.
         with self._free:
             if healthy:
                 self._idle.append(sender)
@@ -79,6 +106,12 @@ class SessionPool:
             self._free.notify()
         if not healthy:
             _close(sender)
+
+
+def answered(exc: Exception) -> bool:
+    """Whether the host answered with a SOAP fault (pywinrm raises one as an exception): the connection and its
+    security context are fine. Looked up by name so that this module does not need pywinrm to import."""
+    return type(exc).__name__ in ("WSManFaultError", "WinRMOperationTimeoutError")
 
 
 def _close(sender: MessageSender) -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import uuid
 import xml.etree.ElementTree as ET
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, Callable, ContextManager, List, Optional, Protocol, Sequence, Tuple
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
@@ -54,12 +55,17 @@ class WSManError(Exception):
 
 
 class WSManTransportError(WSManError):
-    """The request did not get a SOAP answer: connection refused, TLS failure, bad credentials, HTTP error."""
+    """The request did not get a SOAP answer: connection refused, TLS failure, bad credentials, HTTP error.
 
-    def __init__(self, message: str, kind: str, http_status: Optional[int] = None) -> None:
+    ``unsent`` is true when the host certainly did not act on the request (no connection, TLS or logon refused);
+    otherwise it may have, and a method call's outcome is unknown.
+    """
+
+    def __init__(self, message: str, kind: str, http_status: Optional[int] = None, unsent: bool = False) -> None:
         super().__init__(message)
         self.kind = kind
         self.http_status = http_status
+        self.unsent = unsent
 
 
 class WSManProtocolError(WSManError):
@@ -125,6 +131,12 @@ class WSManClient:
         self.max_envelope_size = max_envelope_size
         self.advise = advise
 
+    def session(self) -> ContextManager[None]:
+        """Keep one connection for the messages sent inside the block, when the sender pools several
+        (sessions.SessionPool); a plain pywinrm Protocol has only one anyway."""
+        held = getattr(self.sender, "held", None)
+        return held() if callable(held) else nullcontext()
+
     def get(self, resource_uri: str, selectors: Selectors) -> ET.Element:
         """Transfer Get: the instance element."""
         body = self._send(ACTION_GET, resource_uri, selectors, None)
@@ -165,7 +177,7 @@ class WSManClient:
         except WSManTransportError as exc:
             advice = self.advise(exc) if self.advise else None
             if advice:
-                raise WSManTransportError("%s; %s" % (exc, advice), exc.kind, exc.http_status) from None
+                raise WSManTransportError("%s; %s" % (exc, advice), exc.kind, exc.http_status, exc.unsent) from None
             raise
         return _response_body(raw)
 
@@ -318,7 +330,7 @@ def translate_exception(exc: Exception) -> WSManError:
         return _from_wsman_fault_error(exc)
     if "AuthenticationError" in names or name == "InvalidCredentialsError":
         return WSManTransportError("the WinRM host rejected the credentials (HTTP 401): check username, password "
-                                   "and transport", kind="auth", http_status=401)
+                                   "and transport", kind="auth", http_status=401, unsent=True)
     if name == "WinRMTransportError":
         status = getattr(exc, "code", None)
         return WSManTransportError("the WinRM host answered HTTP %s without a WS-Management message" % status,
@@ -326,10 +338,18 @@ def translate_exception(exc: Exception) -> WSManError:
     if "SSLError" in names:
         return WSManTransportError("TLS failed with the WinRM host (%s); if its certificate is signed by a private "
                                    "CA, set ca_path to that CA's PEM file (validate_certs=false only for a lab host)"
-                                   % _ssl_reason(exc), kind="tls")
+                                   % _ssl_reason(exc), kind="tls", unsent=True)
     if "ConnectionError" in names or "Timeout" in names or isinstance(exc, OSError):
-        return WSManTransportError("cannot reach the WinRM host: %s" % _first_line(exc), kind="connection")
+        return WSManTransportError("cannot reach the WinRM host: %s" % _first_line(exc), kind="connection",
+                                   unsent=_never_connected(exc, names))
     return WSManTransportError("WinRM request failed: %s: %s" % (name, _first_line(exc)), kind="other")
+
+
+def _never_connected(exc: Exception, names: Any) -> bool:
+    """No TCP connection was made, so nothing was sent: refused, or timed out while connecting. requests wraps
+    urllib3's NewConnectionError in its message rather than in its type."""
+    return (isinstance(exc, ConnectionRefusedError) or "ConnectTimeout" in names
+            or "NewConnectionError" in str(exc) or "Failed to establish a new connection" in str(exc))
 
 
 def _from_wsman_fault_error(exc: Exception) -> WSManFault:

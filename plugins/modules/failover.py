@@ -80,9 +80,12 @@ options:
     default: 1.0
   max_concurrent:
     description:
-      - How many C(InitiateFailover) or C(RevertFailover) calls are in flight at once. Each one runs on its own
-        WinRM connection, authenticated once and kept open for the whole task; a connection is opened only when
-        all open ones are busy, so at most this many exist. Looking VMs up and polling jobs use one connection.
+      - How many requests are in flight at once, each on its own WinRM connection. A connection is authenticated
+        once and kept open for the task, and is opened only when all open ones are busy, so at most this many are
+        open at once; a connection that breaks is closed and replaced.
+      - The C(InitiateFailover) or C(RevertFailover) calls use them all. Looking the VMs up, polling the jobs and
+        reading the VMs back use one connection, or several when they take more than one query (over 40 VMs, or
+        over 50 jobs per poll), whose queries then run together.
       - The calls return as soon as the host has started a job, so the task takes about as long as its slowest
         job, not the sum of them. A loop of one-VM tasks takes the sum.
       - Windows serves at most C(MaxConnections) requests at once for all clients together (300 by default, in
@@ -277,7 +280,9 @@ stats:
       type: int
       sample: 112
     sessions:
-      description: WinRM connections opened, each authenticated once (at most O(max_concurrent)).
+      description:
+        - WinRM connections opened, each authenticated once. At most O(max_concurrent) are open at once; more are
+          opened over a task only to replace a connection that broke.
       type: int
       sample: 8
     polls:

@@ -87,6 +87,7 @@ def test_each_answer_is_read():
     assert "refused by the host: Invalid state for this operation (32775); the VM is Replicating" in todo[1].error
     assert not todo[1].accepted
     assert "started a job but returned no Job reference" in todo[2].error
+    assert todo[2].accepted  # the host did start it: the VM changed even though the job cannot be followed
     assert todo[3].error.startswith("InitiateFailover on VM vm03 failed: Access is denied.")
 
 
@@ -102,7 +103,21 @@ def test_after_a_call_gets_no_answer_the_calls_not_yet_sent_are_not_started():
         assert call.invoked_at is None and not call.accepted
 
 
-def test_a_bug_in_a_worker_is_not_swallowed():
-    host = Host({"vm03": KeyError("not a host answer")})
-    with pytest.raises(KeyError):
-        operations.start_all(host, SERVICE, calls(6), 3, ticking_clock())
+def test_a_call_the_host_never_received_is_reported_not_started():
+    refused = WSManTransportError("the WinRM host rejected the credentials (HTTP 401)", kind="auth", unsent=True)
+    host = Host({"vm00": refused})
+    todo = calls(3)
+    operations.start_all(host, SERVICE, todo, 1, ticking_clock())
+    assert [label for ref, method, label in host.calls] == ["vm00"]
+    assert todo[0].error == "InitiateFailover on VM vm00 was not started: " + str(refused)
+    assert all("was not started" in c.error and not c.accepted for c in todo)
+
+
+def test_an_unexpected_error_stops_the_calls_not_yet_sent_and_is_reported():
+    host = Host({"vm01": KeyError("not a host answer")})
+    todo = calls(4)
+    operations.start_all(host, SERVICE, todo, 1, ticking_clock())
+    assert [label for ref, method, label in host.calls] == ["vm00", "vm01"]
+    assert todo[0].job_id and not todo[0].error
+    assert "internal error, whether it started is unknown: KeyError" in todo[1].error
+    assert all("was not started: internal error (KeyError)" in c.error for c in todo[2:])

@@ -60,6 +60,20 @@ def test_connection_errors_name_the_problem_not_the_password():
     assert "cannot reach" in str(error)
 
 
+def test_errors_before_anything_was_sent_are_marked_unsent():
+    requests = pytest.importorskip("requests")
+    from winrm import exceptions as wx  # pylint: disable=import-outside-toplevel
+    refused = requests.exceptions.ConnectionError(
+        "HTTPConnectionPool(host='h', port=5985): Max retries exceeded (Caused by NewConnectionError('Failed to "
+        "establish a new connection: [Errno 111] Connection refused'))")
+    assert wsman.translate_exception(refused).unsent
+    assert wsman.translate_exception(requests.exceptions.ConnectTimeout("connect timed out")).unsent
+    assert wsman.translate_exception(wx.InvalidCredentialsError("rejected")).unsent
+    # The connection broke after the request went out, or the answer was too slow: the host may have acted.
+    assert not wsman.translate_exception(requests.exceptions.ConnectionError("Connection aborted: reset")).unsent
+    assert not wsman.translate_exception(requests.exceptions.ReadTimeout("read timed out")).unsent
+
+
 @pytest.mark.parametrize("raw, match", [
     (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><s:Envelope/>', "DTD"),
     (b"<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>", "well-formed"),
