@@ -1,9 +1,14 @@
-# Sourced by the integration targets' runme.sh: start the simulator in the background and wait until it listens.
+# Sourced by the integration targets' runme.sh. Sets sim_root (this directory), python (ansible-test's interpreter)
+# and work (a scratch directory), and an EXIT trap that stops the simulator and removes work. Then:
 #   start_simulator FLEET [hypervsim options...]
-# Needs $sim_root (tests/simulator), $python and $work (a scratch directory). Sets sim_pid, sim_port and, with
+# starts the simulator in the background and waits until it listens. Sets sim_pid, sim_port and, with
 # --tls-cert, sim_https_port; with --all-hosts, `sim_port_of HOST` prints a host's port instead.
-# The caller's EXIT trap stops it: kill "$sim_pid".
 # shellcheck shell=bash disable=SC2034,SC2154
+
+sim_root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
+work="$(mktemp -d)"
+trap 'kill "${sim_pid:-}" 2>/dev/null || true; wait "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 _sim_port_of() { local port="${1##*:}"; echo "${port%%/*}"; }
 

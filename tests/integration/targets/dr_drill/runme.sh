@@ -2,23 +2,20 @@
 # The DR drill end to end: the collection's playbook hyperv.replica.drill against two simulated replica hosts, each
 # scenario's report files checked against the simulator's own record (files/verify.py), and a screenshot of
 # report.html looked at for its timeline chart (files/screenshot.py, Debian's chromium).
-# shellcheck disable=SC2154  # sim_pid comes from the simulator's start.sh
+# shellcheck disable=SC2154  # sim_root, python, work, sim_pid come from start.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/hyperv/replica"
-[ -d "$collection/tests/simulator" ] || collection="$here/../../../.."
-collection="$(cd "$collection" && pwd)"
-sim_root="$collection/tests/simulator"
-python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
-work="$(mktemp -d)"
+# ansible-test runs a copy of this target outside the tree; the collection itself is on ANSIBLE_COLLECTIONS_PATH.
+start="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/hyperv/replica/tests/simulator/start.sh"
+[ -f "$start" ] || start="$here/../../../simulator/start.sh"
+# shellcheck source=/dev/null
+. "$start"   # sim_root, python, work (removed on exit), start_simulator
+collection="$(cd "$sim_root/../.." && pwd)"
 # The screenshot is kept for people to look at, next to ansible-test's own output (not committed).
 artifacts="$collection/tests/output/artifacts/dr_drill"
 mkdir -p "$artifacts"
 
-trap 'kill "${sim_pid:-}" 2>/dev/null || true; wait "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-# shellcheck source=/dev/null
-. "$sim_root/start.sh"
 start_simulator "$here/files/fleet.yml" --all-hosts
 port1="$(sim_port_of HV-DRILL01)"
 port2="$(sim_port_of HV-DRILL02)"

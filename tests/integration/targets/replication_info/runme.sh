@@ -1,19 +1,14 @@
 #!/usr/bin/env bash
 # Runs the replication_info playbook with ansible-playbook against the WinRM Hyper-V simulator on loopback.
-# shellcheck disable=SC2154  # sim_pid, sim_port, sim_https_port come from the simulator's start.sh
+# shellcheck disable=SC2154  # sim_root, python, work, sim_pid, sim_port, sim_https_port come from start.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 # ansible-test runs a copy of this target outside the tree; the collection itself is on ANSIBLE_COLLECTIONS_PATH.
-sim_root="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/hyperv/replica/tests/simulator"
-[ -d "$sim_root" ] || sim_root="$here/../../../simulator"
-sim_root="$(cd "$sim_root" && pwd)"
-python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}"
-work="$(mktemp -d)"
-
-trap 'kill "${sim_pid:-}" 2>/dev/null || true; wait "${sim_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+start="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/hyperv/replica/tests/simulator/start.sh"
+[ -f "$start" ] || start="$here/../../../simulator/start.sh"
 # shellcheck source=/dev/null
-. "$sim_root/start.sh"
+. "$start"   # sim_root, python, work (removed on exit), start_simulator
 start_simulator "$here/files/fleet.yml"
 port="$sim_port"
 
