@@ -46,10 +46,13 @@ class Start:  # pylint: disable=too-many-instance-attributes
     queued_at: Optional[float] = None
     invoked_at: Optional[float] = None
     answered_at: Optional[float] = None
-    # True when the host did the work at once (return value 0) rather than in a job.
-    done: bool = False
     job_id: str = ""
     error: str = ""
+
+    @property
+    def done(self) -> bool:
+        """Whether the host did the work at once (return value 0) rather than in a job."""
+        return self.code == COMPLETED
 
     @property
     def accepted(self) -> bool:
@@ -105,15 +108,13 @@ class _Run:
 
 def _read_answer(call: Start, code: int, job: Any) -> None:
     call.code = code
-    if code == COMPLETED:
-        call.done = True
-    elif code == JOB_STARTED:
+    if code == JOB_STARTED:
         job_id = job.selector("InstanceID") if isinstance(job, Reference) else None
         if job_id:
             call.job_id = job_id.upper()
         else:
             call.error = "%s on VM %s started a job but returned no Job reference" % (call.method, call.label)
-    else:
+    elif code != COMPLETED:
         call.error = ("%s on VM %s was refused by the host: %s (%s); the VM is %s, check it with Get-VMReplication"
                       % (call.method, call.label, RETURN_CODES.get(code, "unknown return code"), code, call.state))
 
