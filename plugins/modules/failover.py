@@ -22,6 +22,9 @@ description:
     and changes nothing.
   - This is the same operation as C(Start-VMFailover) / C(Stop-VMFailover) on the replica server. It does not
     commit a failover (C(Complete-VMFailover)) and does not start the VMs.
+  - Target the Hyper-V host itself when the inventory describes it as a WinRM host (C(ansible_connection=winrm)
+    or C(psrp)). The module then takes that connection's settings and runs on the controller, with no C(delegate_to)
+    and no credentials in the task. Otherwise use C(delegate_to=localhost) with the connection options.
 author:
   - hyperv.replica maintainers (@hyperv-replica)
 options:
@@ -95,7 +98,30 @@ options:
 extends_documentation_fragment:
   - hyperv.replica.connection
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+    details:
+      - For a host with C(ansible_connection=winrm) or C(psrp), the action plugin turns the host's connection settings
+        into the connection options (see the C(hyperv.replica.connection) options) and runs the module on the
+        controller with its Python; no C(delegate_to) is needed.
+  action_group:
+    membership: [hyperv.replica.hyperv]
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  connection:
+    support: full
+    details: Uses the WinRM or PSRP settings of the task's host as connection options; it never opens that connection.
+  delegation:
+    support: full
+    details: With C(delegate_to=localhost) give the connection options in the task or in C(module_defaults).
   check_mode:
     support: full
     details: Reports which VMs would change and the state they would reach; nothing is started.
@@ -112,6 +138,15 @@ seealso:
 '''
 
 EXAMPLES = r'''
+# Target the host: the inventory describes the Hyper-V host as a WinRM host, for example
+#   hv-replica01.contoso.com ansible_connection=winrm ansible_user=CONTOSO\drill ansible_password=...
+#   ansible_winrm_transport=ntlm ansible_winrm_scheme=https
+# and the module takes its connection from there; it runs on the controller.
+- name: Fail over two Replica VMs of the play's Hyper-V hosts
+  hyperv.replica.failover:
+    vms: [web01, sql01]
+    state: failed_over
+
 - name: Fail over three Replica VMs to their latest recovery point
   hyperv.replica.failover:
     hostname: hv-replica01.contoso.com

@@ -20,6 +20,9 @@ description:
   - Each class is read with one query for all the VMs, so the number of WinRM requests does not grow with the
     number of VMs.
   - This is what C(Get-VMReplication) and C(Get-VMSnapshot -SnapshotType Replica) show on the host.
+  - Target the Hyper-V host itself when the inventory describes it as a WinRM host (C(ansible_connection=winrm)
+    or C(psrp)). The module then takes that connection's settings and runs on the controller, with no C(delegate_to)
+    and no credentials in the task. Otherwise use C(delegate_to=localhost) with the connection options.
 author:
   - hyperv.replica maintainers (@hyperv-replica)
 options:
@@ -40,7 +43,30 @@ options:
 extends_documentation_fragment:
   - hyperv.replica.connection
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+    details:
+      - For a host with C(ansible_connection=winrm) or C(psrp), the action plugin turns the host's connection settings
+        into the connection options (see the C(hyperv.replica.connection) options) and runs the module on the
+        controller with its Python; no C(delegate_to) is needed.
+  action_group:
+    membership: [hyperv.replica.hyperv]
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  connection:
+    support: full
+    details: Uses the WinRM or PSRP settings of the task's host as connection options; it never opens that connection.
+  delegation:
+    support: full
+    details: With C(delegate_to=localhost) give the connection options in the task or in C(module_defaults).
   check_mode:
     support: full
     details: The module only reads; it does the same in check mode.
@@ -57,6 +83,11 @@ seealso:
 '''
 
 EXAMPLES = r'''
+# Target the host: for a host with ansible_connection=winrm (or psrp) the connection comes from the inventory.
+- name: Report every replicated VM of the play's Hyper-V hosts
+  hyperv.replica.replication_info:
+  register: replication
+
 - name: Every replicated VM on the replica server, with its recovery points
   hyperv.replica.replication_info:
     hostname: hv-replica01.contoso.com
