@@ -339,10 +339,21 @@ def translate_exception(exc: Exception) -> WSManError:
         return WSManTransportError("TLS failed with the WinRM host (%s); if its certificate is signed by a private "
                                    "CA, set ca_path to that CA's PEM file (validate_certs=false only for a lab host)"
                                    % _ssl_reason(exc), kind="tls", unsent=True)
+    if _kerberos_failure(exc):
+        return WSManTransportError("Kerberos authentication with the WinRM host failed (%s): check the ticket (klist, "
+                                   "kinit) and that hostname is the FQDN the host's HTTP service principal is "
+                                   "registered for" % _first_line(exc), kind="auth", unsent=True)
     if "ConnectionError" in names or "Timeout" in names or isinstance(exc, OSError):
         return WSManTransportError("cannot reach the WinRM host: %s" % _first_line(exc), kind="connection",
                                    unsent=_never_connected(exc, names))
     return WSManTransportError("WinRM request failed: %s: %s" % (name, _first_line(exc)), kind="other")
+
+
+def _kerberos_failure(exc: Exception) -> bool:
+    """pywinrm's Kerberos errors surface as an OSError subclass (pykerberos' GSSError) whose text names the GSS
+    call; they are a logon failure, not a network one."""
+    text = str(exc)
+    return "authGSSClient" in text or type(exc).__name__ in ("GSSError", "KrbError")
 
 
 def _never_connected(exc: Exception, names: Any) -> bool:

@@ -105,3 +105,13 @@ def test_request_header():
     assert header["ReplyTo"][0].text == wsman.ANONYMOUS
     assert header["MessageID"].text.startswith("uuid:")
     assert header["SelectorSet"][0].text == "<&>"  # escaped on the wire, intact when read back
+
+
+def test_a_kerberos_failure_is_a_logon_failure_not_a_network_one():
+    class GSSError(OSError):
+        """Named as pykerberos' error."""
+
+    error = wsman.translate_exception(GSSError("authGSSClientInit() failed: (('Unspecified GSS failure', 851968),)"))
+    assert isinstance(error, WSManTransportError) and error.kind == "auth" and error.unsent
+    assert str(error).startswith("Kerberos authentication with the WinRM host failed (authGSSClientInit() failed")
+    assert "klist" in str(error) and "cannot reach" not in str(error)
