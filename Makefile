@@ -1,6 +1,7 @@
 # Two commands do all set-up on a machine with Python 3.11 and make: `make demo` and `make test`.
-# Everything is installed into .venv from the pinned requirements; ansible-test runs from a copy of the
-# tree under build/ansible_collections/hyperv/replica, because it only works inside such a path.
+# Everything is installed into .venv from the pinned requirements. Tools that need the collection under
+# ansible_collections/<namespace>/<name> (ansible-test, antsibull-docs, ansible-lint) run from a copy of the tree in
+# build/ansible_collections/hyperv/replica; the integration tests run from the tarball, installed as a user would.
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -11,11 +12,19 @@ TEST_PY := 3.11
 # ansible-test finds tools such as shellcheck on PATH.
 export PATH := $(BIN):$(PATH)
 
+# The tarball that `ansible-galaxy collection build` makes, and where `make build` installs it.
+NAMESPACE := $(shell sed -n 's/^namespace: *//p' galaxy.yml)
+NAME      := $(shell sed -n 's/^name: *//p' galaxy.yml)
+VERSION   := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL   := build/$(NAMESPACE)-$(NAME)-$(VERSION).tar.gz
+INSTALLED := build/installed/ansible_collections/$(NAMESPACE)/$(NAME)
+
 # Debian's chromium takes the screenshot of report.html in the dr_drill integration target.
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all venv collection browser sanity units integration test demo bench clean
+.PHONY: all venv collection browser sanity units docs docs-lint changelog lint build ee-check integration test \
+	demo bench clean
 
 all: test
 
@@ -41,11 +50,79 @@ collection: venv
 	# Its own (empty) git repo: otherwise ansible-test finds ours, where build/ is ignored, and sees no files.
 	git -C $(ROOT) init --quiet
 
+# ansible-test's sanity tests (validate-modules, pylint, shellcheck, ...) on the source copy.
 sanity: collection
 	cd $(ROOT) && $(BIN)/ansible-test sanity --venv --python $(TEST_PY) --requirements --color no
 
+# Unit tests of module_utils, the modules and the simulator, on the source copy.
 units: collection
 	cd $(ROOT) && $(BIN)/ansible-test units --venv --python $(TEST_PY) --requirements --color no
+
+# The reference docs of the modules, the filter and the role, as ansible-doc knows them, rendered by antsibull-docs
+# into docs/collection/ (committed: reST that GitHub/GitLab show, and readable as text; no Sphinx needed). Run it after
+# changing a DOCUMENTATION, EXAMPLES or RETURN block, a filter's .yml or the role's meta/argument_specs.yml;
+# `make docs-lint` fails while the committed files are not what this renders. (Playbooks have no docs format.)
+DOCS_RENDER = ANSIBLE_COLLECTIONS_PATH=$(abspath build) $(BIN)/antsibull-docs collection --use-current \
+	--output-format simplified-rst --squash-hierarchy --fail-on-error --cleanup everything
+
+docs: collection
+	mkdir -p docs/collection
+	$(DOCS_RENDER) --dest-dir docs/collection $(NAMESPACE).$(NAME)
+
+# What `ansible-test sanity` does not check in the docs: antsibull-docs' schema and markup validation of every
+# plugin's and role's docs (references to options, modules, ...; rstcheck of the rendered pages), run from the copy
+# as ansible-test would; then that docs/collection/ is up to date.
+docs-lint: collection
+	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(abspath build) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	rm -rf build/docs && mkdir -p build/docs
+	$(DOCS_RENDER) --dest-dir build/docs $(NAMESPACE).$(NAME) >/dev/null
+	@diff -r docs/collection build/docs >build/docs.diff 2>&1 || \
+	  { cat build/docs.diff; echo "docs/collection/ is out of date (diff above): run \`make docs\` and commit it" >&2; \
+	    exit 1; }
+	@echo "docs/collection/ is up to date"
+
+# The changelog fragments (changelogs/fragments/*.yml) and changelogs/changelog.yaml lint clean, and the release notes
+# the next release would get are previewed in build/changelog/.../CHANGELOG.rst (on a copy: nothing here changes).
+# A release: set `version` in galaxy.yml, run `make docs changelog` and read the preview, then
+# `antsibull-changelog release` (it moves the fragments into changelogs/changelog.yaml and writes CHANGELOG.rst;
+# --date YYYY-MM-DD sets the day), `make test`, commit, tag, and publish the tarball `make build` made.
+CHANGELOG_COPY := build/changelog/ansible_collections/$(NAMESPACE)/$(NAME)
+changelog: collection
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+	rm -rf build/changelog && mkdir -p $(CHANGELOG_COPY)
+	tar -C $(ROOT) --exclude=./.git --exclude=./tests/output -cf - . | tar -xf - -C $(CHANGELOG_COPY)
+	cd $(CHANGELOG_COPY) && ANSIBLE_COLLECTIONS_PATH=$(abspath build/changelog) $(BIN)/antsibull-changelog release --reload-plugins
+	@echo "Release notes of $(VERSION) as they would be: $(CHANGELOG_COPY)/CHANGELOG.rst"
+
+# ansible-lint's production profile (settings and exclusions in .ansible-lint) on the role, the playbook, the test
+# playbooks and the collection's metadata. From the copy, so that hyperv.replica.* names resolve.
+lint: collection
+	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(abspath build) $(BIN)/ansible-lint --nocolor
+
+# The tarball a release publishes, built from the source tree as a maintainer would (galaxy.yml's build_ignore
+# keeps out what make, ansible-test and git leave there), then installed into build/installed with ansible-galaxy
+# as a user would: the integration tests run from that install.
+build: venv
+	rm -f build/$(NAMESPACE)-$(NAME)-*.tar.gz
+	$(BIN)/ansible-galaxy collection build --output-path build --force
+	@if tar -tzf $(TARBALL) | grep -E '^(build|\.venv|\.git|\.ansible|tests/output)/|__pycache__|\.pytest_cache'; then \
+	  echo "$(TARBALL) holds the files above, which build_ignore in galaxy.yml should keep out" >&2; exit 1; fi
+	@echo "$(TARBALL): $$(wc -c <$(TARBALL)) bytes ($$(( $$(wc -c <$(TARBALL)) / 1024 )) KiB), \
+	$$(tar -tzf $(TARBALL) | grep -vc '/$$') files"
+	rm -rf build/installed
+	ANSIBLE_COLLECTIONS_PATH=$(abspath build/installed) $(BIN)/ansible-galaxy collection install $(TARBALL) \
+	  -p build/installed --force --offline
+	# ansible-test needs a git repo of its own there too (ours ignores build/).
+	git -C $(INSTALLED) init --quiet
+
+# What ansible-builder would add to an execution environment for the installed tarball (meta/execution-environment.yml
+# and the files it names): the controller's Python requirements must be found there. No container is built.
+ee-check: build
+	$(BIN)/ansible-builder introspect build/installed >build/ee-introspect.txt
+	@cat build/ee-introspect.txt
+	@grep -q "^- 'pywinrm.*from collection $(NAMESPACE).$(NAME)'" build/ee-introspect.txt || \
+	  { echo "ansible-builder does not see the collection's Python requirements" >&2; exit 1; }
 
 # Installed once; apt's package lists are refreshed only when the install cannot find the package.
 browser:
@@ -55,10 +132,12 @@ browser:
 	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }; }
 	@test -x $(CHROMIUM) || { echo "no $(CHROMIUM): install Debian's chromium package" >&2; exit 1; }
 
-integration: collection browser
-	cd $(ROOT) && $(BIN)/ansible-test integration --venv --python $(TEST_PY) --requirements --color no
+# The integration targets against the simulator, run from the installed tarball: a file the tarball leaves out
+# fails here, not on a user's machine.
+integration: build browser
+	cd $(INSTALLED) && $(BIN)/ansible-test integration --venv --python $(TEST_PY) --requirements --color no
 
-test: sanity units integration
+test: sanity units docs-lint changelog lint build ee-check integration
 
 demo: collection
 	$(BIN)/python tests/demo/demo.py --collections build

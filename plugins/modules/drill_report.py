@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: drill_report
 short_description: Write the report of a Hyper-V Replica DR drill
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Turns what the C(hyperv.replica.dr_drill) role recorded on each replica host into one report, with a verdict per
     VM and for the whole drill, and writes it as C(report.json), C(report.xml) (JUnit), C(report.md) and
