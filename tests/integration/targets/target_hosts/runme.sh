@@ -34,7 +34,7 @@ digest $winrm ansible_port=$sim_port ansible_winrm_scheme=http ansible_winrm_tra
 INI
 
 export ANSIBLE_PYTHON_INTERPRETER="$python" ANSIBLE_NOCOLOR=1
-ansible-playbook -i "$work/inventory.ini" "$here/inventory.yml" -e "sim_port=$sim_port" -e "password=$password" \
+ansible-playbook -i "$work/inventory.ini" "$here/targets.yml" -e "sim_port=$sim_port" -e "password=$password" \
     -vvv "$@" >"$work/out.txt" 2>&1 || { cat "$work/out.txt"; exit 1; }
 tail -n 20 "$work/out.txt"
 
@@ -49,4 +49,4 @@ if grep -qE "ESTABLISH (WINRM|PSRP) CONNECTION" "$work/out.txt"; then
     exit 1
 fi
 grep -q "ESTABLISH LOCAL CONNECTION" "$work/out.txt"
-echo "inventory: no password in $(wc -l <"$work/out.txt") lines of -vvv output; every module ran on the controller"
+echo "target_hosts: no password in $(wc -l <"$work/out.txt") lines of -vvv output; every module ran on the controller"
