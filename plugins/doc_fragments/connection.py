@@ -114,3 +114,28 @@ notes:
   - The account needs the rights of the Hyper-V Administrators group on the host and access to the
     C(root/virtualization/v2) WMI namespace over WinRM.
 '''
+
+    # What the action plugin shared by the modules that reach a host over WinRM does (plugin_utils/winrm_host.py).
+    ATTRIBUTES = r'''
+attributes:
+  action:
+    support: full
+    details:
+      - For a host with C(ansible_connection=winrm) or C(psrp), the action plugin turns the host's connection settings
+        into this module's connection options (O(hostname), O(username), ...) and runs the module on the
+        controller with its Python; no C(delegate_to) is needed.
+  action_group:
+    membership: [hyperv.replica.hyperv]
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  connection:
+    support: full
+    details: Uses the WinRM or PSRP settings of the task's host as connection options; it never opens that connection.
+  delegation:
+    support: full
+    details: With C(delegate_to=localhost) give the connection options in the task or in C(module_defaults).
+'''

@@ -46,27 +46,8 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
+  - hyperv.replica.connection.attributes
 attributes:
-  action:
-    support: full
-    details:
-      - For a host with C(ansible_connection=winrm) or C(psrp), the action plugin turns the host's connection settings
-        into the connection options (see the C(hyperv.replica.connection) options) and runs the module on the
-        controller with its Python; no C(delegate_to) is needed.
-  action_group:
-    membership: [hyperv.replica.hyperv]
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  connection:
-    support: full
-    details: Uses the WinRM or PSRP settings of the task's host as connection options; it never opens that connection.
-  delegation:
-    support: full
-    details: With C(delegate_to=localhost) give the connection options in the task or in C(module_defaults).
   check_mode:
     support: full
     details: The module only reads; it does the same in check mode.
