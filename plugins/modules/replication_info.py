@@ -42,11 +42,12 @@ options:
     default: true
 extends_documentation_fragment:
   - hyperv.replica.connection
+  # Before ansible.builtin's attribute fragments: of two fragments that set the same attribute, the first one wins.
+  - hyperv.replica.connection.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
-  - hyperv.replica.connection.attributes
 attributes:
   check_mode:
     support: full
