@@ -68,6 +68,8 @@ def run_failover(module: AnsibleModule) -> None:
         "stats": {"requests": pool.requests, "sessions": pool.opened, "polls": run.polls,
                   "seconds": round(waiter.elapsed(), 3)},
     }
+    for note in (r for r in results if r.note):
+        module.warn("VM %s: %s on it: %s" % (note.vm.label, note.plan.method, note.note))
     if module._diff:  # pylint: disable=protected-access
         result["diff"] = _diff(results)
     if any(r.error for r in results):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, FrozenSet, Iterable, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance
@@ -21,6 +21,9 @@ SUCCEEDED = frozenset((7, 32768))
 # 11 (Service) is a vendor problem state; like libvirt we stop there rather than poll until the timeout.
 FAILED = frozenset((8, 9, 10, 11))
 
+# JobType of the jobs the replication service's methods start (hyperv-replica-wmi notes 4.3).
+JOB_TYPES = {"InitiateFailover": 97, "RevertFailover": 98}
+
 # Job ids per WQL query: a poll of hundreds of jobs stays within a few requests, far below the envelope size and
 # below the number of OR keywords past which WMI answers WBEM_E_QUOTA_VIOLATION (a limit Microsoft leaves unstated).
 POLL_CHUNK = 50
@@ -33,6 +36,8 @@ class Job:
     id: str
     state: int
     percent: Optional[int] = None
+    # What the job does (97 Initiate Failover, 98 Revert Failover, ...; hyperv notes 4.3), when read from the host.
+    job_type: Optional[int] = None
     error_code: Optional[int] = None
     error_description: str = ""
     error_summary: str = ""
@@ -65,6 +70,7 @@ class Job:
             id=str(instance.get("InstanceID") or ""),
             state=int(instance.get("JobState") or 0),
             percent=instance.get("PercentComplete"),
+            job_type=instance.get("JobType"),
             error_code=instance.get("ErrorCode"),
             error_description=str(instance.get("ErrorDescription") or ""),
             error_summary=str(instance.get("ErrorSummaryDescription") or ""),
@@ -77,6 +83,16 @@ def read_jobs(cim: CimClient, job_ids: Iterable[str]) -> Dict[str, Job]:
     queries = [wql.select("Msvm_ConcreteJob", wql.any_equal("InstanceID", chunk)) for chunk in wql.chunks(ids, POLL_CHUNK)]
     jobs = (Job.from_instance(instance) for instance in cim.query_all(queries))
     return {job.id.upper(): job for job in jobs}
+
+
+def existing_ids(cim: CimClient, job_types: Iterable[int]) -> FrozenSet[str]:
+    """InstanceIDs (upper case) of the host's jobs of these types, read before a run starts its own: a finished job
+    found after a lost answer is ours only if it is not among them (probe.py)."""
+    types = sorted(set(job_types))
+    if not types:
+        return frozenset()
+    where = " OR ".join("%s = %d" % (wql.prop("JobType"), job_type) for job_type in types)
+    return frozenset(str(i.get("InstanceID") or "").upper() for i in cim.query(wql.select("Msvm_ConcreteJob", where)))
 
 
 @dataclass

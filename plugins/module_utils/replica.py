@@ -125,6 +125,8 @@ class VmResult:
     started_at: Optional[float] = None
     finished_at: Optional[float] = None
     error: str = ""
+    # Something the operator should know that is not an error (shown as a warning), e.g. a lost answer resolved.
+    note: str = ""
 
     def timings(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]]) -> Dict[str, Optional[str]]:
         moments = (("queued", self.queued_at), ("invoked", self.invoked_at), ("job_started", self.started_at),
@@ -279,11 +281,13 @@ class ReplicaRun:
             if result.point is not None:
                 params["SnapshotSettingData"] = result.point.reference()
             calls.append(operations.Start(label=result.vm.label, method=result.plan.method, params=params,
-                                          state=result.vm.state_name))
-        operations.start_all(self.cim, service, calls, max_concurrent, self.waiter.elapsed)
+                                          state=result.vm.state_name, done_state=result.plan.expected_state,
+                                          job_type=jobs.JOB_TYPES.get(result.plan.method)))
+        known = jobs.existing_ids(self.cim, [c.job_type for c in calls if c.job_type is not None])
+        operations.start_all(self.cim, service, calls, max_concurrent, self.waiter.elapsed, known)
         for result, call in zip(acting, calls):
             result.queued_at, result.invoked_at = call.queued_at, call.invoked_at
-            result.error = call.error
+            result.error, result.note = call.error, call.note
             result.changed = call.accepted
             if call.accepted:
                 result.started_at = call.answered_at

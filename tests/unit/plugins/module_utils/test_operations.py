@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from ansible_collections.hyperv.replica.plugins.module_utils import operations
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import MethodResult, Reference
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import Instance, MethodResult, Reference
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManFault, WSManTransportError
 
 SERVICE = Reference.to("Msvm_ReplicationService", Name="vmms")
@@ -19,11 +19,14 @@ def job(job_id):
 
 
 class Host:
-    """A CIM client whose invoke answers from ``answers`` (VM label -> MethodResult or exception), counting how
-    many calls are in flight at once. ``hold`` keeps each call in flight until enough calls have arrived."""
+    """A CIM client whose invoke answers from ``answers`` (VM label -> MethodResult, exception, or a list of them
+    for successive calls), counting how many calls are in flight at once. ``hold`` keeps each call in flight until
+    enough calls have arrived. ``states`` and ``jobs`` are what the VMs show when read again (probe.look)."""
 
-    def __init__(self, answers=None, hold=0):
+    def __init__(self, answers=None, hold=0, states=None, jobs=None):
         self.answers = answers or {}
+        self.states = states or {}
+        self.jobs = jobs or {}
         self.calls = []
         self.in_flight = 0
         self.most_in_flight = 0
@@ -40,6 +43,8 @@ class Host:
             if self.arrived is not None:
                 self.arrived.wait(timeout=10)
             answer = self.answers.get(label, MethodResult(4096, {"Job": job("job-" + label)}))
+            if isinstance(answer, list):
+                answer = answer.pop(0) if len(answer) > 1 else answer[0]
             if isinstance(answer, Exception):
                 raise answer
             return answer
@@ -48,9 +53,26 @@ class Host:
                 self.in_flight -= 1
 
 
+    def get(self, reference):
+        # The probe reads the VM by the reference the call was made with: here, its label.
+        return Instance("Msvm_ComputerSystem", {"ReplicationState": self.states.get(reference, 3)})
+
+    def query(self, wql):
+        return [Instance("Msvm_ConcreteJob", j) for label, found in self.jobs.items() if '"%s"' % label in wql
+                for j in found]
+
+
+class Label(str):
+    """A VM label that also serves as the VM's reference, as the probe needs one."""
+
+    @property
+    def selectors(self):
+        return (("CreationClassName", "Msvm_ComputerSystem"), ("Name", str(self)))
+
+
 def calls(count):
-    return [operations.Start(label="vm%02d" % i, method="InitiateFailover", params={"ComputerSystem": "vm%02d" % i},
-                             state="Replicating") for i in range(count)]
+    return [operations.Start(label="vm%02d" % i, method="InitiateFailover", params={"ComputerSystem": Label("vm%02d" % i)},
+                             state="Replicating", done_state=5, job_type=97) for i in range(count)]
 
 
 def ticking_clock():
@@ -91,16 +113,63 @@ def test_each_answer_is_read():
     assert todo[3].error.startswith("InitiateFailover on VM vm03 failed: Access is denied.")
 
 
-def test_after_a_call_gets_no_answer_the_calls_not_yet_sent_are_not_started():
-    host = Host({"vm01": WSManTransportError("cannot reach the WinRM host: reset", kind="connection")})
-    todo = calls(4)
+def test_a_lost_answer_with_no_trace_on_the_vm_is_sent_once_more():
+    reset = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")
+    host = Host({"vm01": [reset, MethodResult(4096, {"Job": job("job-again")})]})
+    todo = calls(3)
+    operations.start_all(host, SERVICE, todo, 1, ticking_clock())
+    assert [label for ref, method, label in host.calls] == ["vm00", "vm01", "vm01", "vm02"]
+    assert todo[1].job_id == "JOB-AGAIN" and todo[1].sent == 2 and not todo[1].error
+
+
+def test_a_lost_answer_after_the_host_acted_follows_its_job_and_never_sends_again():
+    reset = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")
+    running = {"InstanceID": "job-started", "JobType": 97, "JobState": 4, "PercentComplete": 10}
+    host = Host({"vm01": reset}, states={"vm01": 12}, jobs={"vm01": [running]})
+    todo = calls(2)
     operations.start_all(host, SERVICE, todo, 1, ticking_clock())
     assert [label for ref, method, label in host.calls] == ["vm00", "vm01"]
-    assert todo[0].job_id and not todo[0].error
-    assert "got no answer, so whether it started is unknown" in todo[1].error
+    assert todo[1].job_id == "JOB-STARTED" and todo[1].accepted and todo[1].sent == 1 and not todo[1].error
+    assert "answer was lost" in todo[1].note
+
+
+def test_a_lost_answer_with_the_work_done_is_done():
+    reset = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")
+    host = Host({"vm00": reset}, states={"vm00": 5})
+    (call,) = calls(1)
+    operations.start_all(host, SERVICE, [call], 1, ticking_clock())
+    assert call.done and call.accepted and not call.error and call.sent == 1
+
+
+def test_an_older_finished_job_is_not_taken_for_ours():
+    reset = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")
+    old = {"InstanceID": "old-job", "JobType": 97, "JobState": 7}
+    host = Host({"vm00": [reset, MethodResult(4096, {"Job": job("new-job")})]}, jobs={"vm00": [old]})
+    (call,) = calls(1)
+    operations.start_all(host, SERVICE, [call], 1, ticking_clock(), known_jobs=frozenset({"OLD-JOB"}))
+    assert call.job_id == "NEW-JOB" and call.sent == 2
+
+
+def test_two_lost_answers_stop_the_calls_not_yet_sent():
+    reset = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")
+    host = Host({"vm01": reset})
+    todo = calls(4)
+    operations.start_all(host, SERVICE, todo, 1, ticking_clock())
+    assert [label for ref, method, label in host.calls] == ["vm00", "vm01", "vm01"]
+    assert "got no answer twice, and the VM shows no sign of it" in todo[1].error
     for call in todo[2:]:
         assert call.error == "InitiateFailover on VM %s was not started: cannot reach the WinRM host: reset" % call.label
         assert call.invoked_at is None and not call.accepted
+
+
+def test_a_refusal_caused_by_another_run_says_so():
+    running = {"InstanceID": "their-job", "JobType": 97, "JobState": 4, "PercentComplete": 40}
+    host = Host({"vm00": MethodResult(32774, {}), "vm01": MethodResult(32775, {})}, states={"vm00": 12, "vm01": 5},
+                jobs={"vm00": [running]})
+    todo = calls(2)
+    operations.start_all(host, SERVICE, todo, 1, ticking_clock())
+    assert "another operation is running on it (job their-job, Running, 40% complete)" in todo[0].error
+    assert not todo[1].error and not todo[1].accepted and "already is where it would lead" in todo[1].note
 
 
 def test_a_call_the_host_never_received_is_reported_not_started():

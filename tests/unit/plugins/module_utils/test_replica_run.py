@@ -195,3 +195,39 @@ def test_rerun_while_the_job_still_runs_says_to_wait(host):
     sim.advance_clock(100)
     (done,) = converge(sim, ["slow"])
     assert done["changed"] is False and done["error"] is None and done["state_after"] == "Recovered"
+
+
+def acted(sim, operation, vm_name):
+    """Requests of an operation on a VM that reached the host and took effect (a drop *after* acting counts)."""
+    return [r for r in sim.requests() if r["operation"] == operation and r["vm"] == vm_name
+            and r["outcome"] not in ("dropped-before", "http500")]
+
+
+def test_an_answer_lost_after_the_host_acted_is_followed_not_repeated(host):
+    sim = host([replica("a"), replica("b")])
+    sim.add_fault(operation="Invoke:InitiateFailover", vm="a", drop="after", count=1)
+    results = converge(sim, ["a", "b"])
+    assert [(r["state_after"], r["error"]) for r in results] == [("Recovered", None), ("Recovered", None)]
+    assert len(acted(sim, "Invoke:InitiateFailover", "a")) == 1
+    assert sim.counters()["Invoke:InitiateFailover Msvm_ReplicationService"] == 2  # one per VM, none repeated
+
+
+def test_an_answer_lost_before_the_host_acted_is_sent_once_more(host):
+    sim = host([replica("a")])
+    sim.add_fault(operation="Invoke:InitiateFailover", vm="a", drop="before", count=1)
+    (result,) = converge(sim, ["a"])
+    assert (result["state_after"], result["error"]) == ("Recovered", None)
+    outcomes = [r["outcome"] for r in sim.requests() if r["operation"] == "Invoke:InitiateFailover"]
+    assert outcomes[0] == "dropped-before" and len(acted(sim, "Invoke:InitiateFailover", "a")) == 1
+
+
+def test_a_second_run_reports_the_first_runs_work_instead_of_repeating_it(host):
+    sim = host([replica("a", job_seconds=30)])
+    (first,) = converge(sim, ["a"], wait=False)
+    assert first["changed"] is True and first["job_id"]
+    (second,) = converge(sim, ["a"])
+    assert second["changed"] is False and "a failover job is still running on it" in second["error"]
+    sim.advance_clock(30)
+    (third,) = converge(sim, ["a"])
+    assert (third["changed"], third["error"], third["state_after"]) == (False, None, "Recovered")
+    assert len(acted(sim, "Invoke:InitiateFailover", "a")) == 1
