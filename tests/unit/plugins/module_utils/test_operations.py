@@ -52,7 +52,6 @@ class Host:
             with self.lock:
                 self.in_flight -= 1
 
-
     def get(self, reference):
         # The probe reads the VM by the reference the call was made with: here, its label.
         return Instance("Msvm_ComputerSystem", {"ReplicationState": self.states.get(reference, 3)})
