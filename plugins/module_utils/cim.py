@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.hyperv.replica.plugins.module_utils import schema
+from ansible_collections.hyperv.replica.plugins.module_utils.retry import NO_RETRY, Retry
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import (
     ADDRESSING, ANONYMOUS, CIM_COMMON, WSMAN, XSI, WSManClient, WSManError, WSManProtocolError, qname, selector_set)
 
@@ -171,9 +172,12 @@ def _wql_class(wql: str) -> str:
 class CimClient:
     """WQL queries, Get and Invoke against one WMI namespace."""
 
-    def __init__(self, wsman: WSManClient, namespace_uri: str = schema.V2_URI, concurrency: int = 1) -> None:
+    def __init__(self, wsman: WSManClient, namespace_uri: str = schema.V2_URI, concurrency: int = 1,
+                 retry: Retry = NO_RETRY) -> None:
         self.wsman = wsman
         self.namespace_uri = namespace_uri
+        # Reads (query, get) are retried by this policy; invoke never is (retry.py).
+        self.retry = retry
         # How many requests the transport takes at once (its session pool); query_all runs that many queries.
         self.concurrency = max(1, concurrency)
 
@@ -197,6 +201,10 @@ class CimClient:
                     pass  # the error that stopped the iteration is the one worth reporting
 
     def query(self, wql: str) -> List[Instance]:
+        """All rows of a query; a failed attempt starts again from the Enumerate (its context may be gone)."""
+        return self.retry.call(lambda: self._query_once(wql))
+
+    def _query_once(self, wql: str) -> List[Instance]:
         with self.wsman.session():
             return list(self.iter_query(wql))
 
@@ -210,7 +218,7 @@ class CimClient:
             return [row for rows in executor.map(self.query, wqls) for row in rows]
 
     def get(self, reference: Reference) -> Instance:
-        return parse_instance(self.wsman.get(reference.resource_uri, reference.selectors))
+        return parse_instance(self.retry.call(lambda: self.wsman.get(reference.resource_uri, reference.selectors)))
 
     def invoke(self, reference: Reference, method: str, params: Mapping[str, Any]) -> MethodResult:
         """Call ``method`` on the instance ``reference``; None parameters are omitted (WMI reads them as NULL)."""

@@ -9,6 +9,7 @@ import traceback
 from typing import Any, Mapping, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.retry import Retry
 from ansible_collections.hyperv.replica.plugins.module_utils.sessions import SessionPool
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManClient, WSManTransportError
 
@@ -92,7 +93,7 @@ def advice(params: Mapping[str, Any], error: WSManTransportError) -> Optional[st
     return None
 
 
-def cim_client(params: Mapping[str, Any], max_concurrent: int = 1) -> CimClient:
+def cim_client(params: Mapping[str, Any], max_concurrent: int = 1, retry: Optional[Retry] = None) -> CimClient:
     """A CIM client for root/virtualization/v2 on the host the options name, safe to share between up to
     ``max_concurrent`` threads: its messages go through a pool of that many WinRM sessions (sessions.py)."""
     if Protocol is None:
@@ -116,7 +117,8 @@ def cim_client(params: Mapping[str, Any], max_concurrent: int = 1) -> CimClient:
     pool = SessionPool(session, max_concurrent)
     return CimClient(WSManClient(pool, endpoint=kwargs["endpoint"],
                                  operation_timeout=kwargs["operation_timeout_sec"],
-                                 advise=lambda error: advice(params, error)), concurrency=max_concurrent)
+                                 advise=lambda error: advice(params, error)), concurrency=max_concurrent,
+                     retry=retry or Retry())
 
 
 def session_pool(cim: CimClient) -> SessionPool:

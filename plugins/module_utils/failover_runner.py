@@ -11,6 +11,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.hyperv.replica.plugins.module_utils import connection, recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request, VmResult
+from ansible_collections.hyperv.replica.plugins.module_utils.retry import Retry
 from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError
 from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError
@@ -48,7 +49,8 @@ def run_failover(module: AnsibleModule) -> None:
     host = connection.endpoint(params)
     waiter = Waiter(timeout=params["wait_timeout"], interval=params["poll_interval"])
     try:
-        cim = connection.cim_client(params, request.max_concurrent)
+        # Reads are retried within what is left of wait_timeout (retry.py).
+        cim = connection.cim_client(params, request.max_concurrent, Retry(budget=waiter.remaining))
     except connection.ConnectionOptionsError as exc:
         module.fail_json(msg=str(exc), changed=False, vms=[])
     pool = connection.session_pool(cim)
@@ -65,7 +67,7 @@ def run_failover(module: AnsibleModule) -> None:
         "changed": any(r.changed for r in results),
         "vms": [r.as_dict(waiter.timestamp) for r in results],
         "msg": _summary(results, request.desired),
-        "stats": {"requests": pool.requests, "sessions": pool.opened, "polls": run.polls,
+        "stats": {"requests": pool.requests, "sessions": pool.opened, "polls": run.polls, "retries": cim.retry.retried,
                   "seconds": round(waiter.elapsed(), 3)},
     }
     for note in (r for r in results if r.note):

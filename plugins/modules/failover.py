@@ -306,6 +306,12 @@ stats:
       description: Poll ticks spent waiting for the jobs.
       type: int
       sample: 4
+    retries:
+      description:
+        - Reads (queries, gets) sent again after a dropped connection, an HTTP 5xx or an operation timeout, with
+          exponential backoff and jitter, within O(wait_timeout). A method call is never sent again this way.
+      type: int
+      sample: 0
     seconds:
       description: Seconds from the start of the task to its result.
       type: float

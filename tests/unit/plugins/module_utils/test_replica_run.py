@@ -12,6 +12,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils import connection
 from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request
 from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError
 from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "simulator"))
 from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
@@ -231,3 +232,20 @@ def test_a_second_run_reports_the_first_runs_work_instead_of_repeating_it(host):
     (third,) = converge(sim, ["a"])
     assert (third["changed"], third["error"], third["state_after"]) == (False, None, "Recovered")
     assert len(acted(sim, "Invoke:InitiateFailover", "a")) == 1
+
+
+@pytest.mark.parametrize("fault", [{"operation": "Enumerate", "fault": "http500"},
+                                   {"operation": "Enumerate", "drop": "before"},
+                                   {"operation": "Pull", "fault": "TimedOut"},
+                                   {"operation": "Enumerate", "fault": "InternalError"}])
+def test_reads_are_retried_on_what_may_pass_and_only_that(host, fault):
+    sim = host([replica("a"), replica("b")])
+    sim.add_fault(count=2, **fault)
+    if fault.get("fault") == "InternalError":
+        with pytest.raises(WSManError):
+            converge(sim, ["a", "b"])
+        # Not a fault that passes: one Enumerate, no second try, and nothing started.
+        assert sim.counters()["Enumerate"] == 1 and "Invoke:InitiateFailover" not in sim.counters()
+        return
+    results = converge(sim, ["a", "b"])
+    assert [(r["state_after"], r["error"]) for r in results] == [("Recovered", None), ("Recovered", None)]

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Retrying reads: a drill runs when networks drop and hosts are slow, and a read can always be asked again.
+
+Only reads (Enumerate, Pull, Get, through CimClient.query and get) are retried, never an Invoke: sending a method
+call again could do its work twice (probe.py settles those). A read is retried on what may pass: no connection or
+a dropped one, an HTTP 5xx without a SOAP fault, and the host's operation timeout (w:TimedOut). Not on refused
+credentials, TLS failures or other faults, which the next attempt would meet again. The pause grows exponentially
+with full jitter (a random share of it, so parallel clients do not retry in step), is capped, and never runs past
+the budget the caller gives, the run's wait_timeout.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TypeVar
+
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManFault, WSManTransportError
+
+T = TypeVar("T")
+
+
+def retryable(exc: WSManError) -> bool:
+    if isinstance(exc, WSManFault):
+        return exc.is_timeout
+    if isinstance(exc, WSManTransportError):
+        if exc.kind == "connection":
+            return True
+        return exc.kind == "http" and (exc.http_status or 0) >= 500
+    return False
+
+
+@dataclass
+class Retry:
+    """Up to ``attempts`` tries of a read, pausing up to ``base`` * 2^n (at most ``cap``) seconds between them."""
+
+    attempts: int = 4
+    base: float = 0.5
+    cap: float = 8.0
+    # Seconds the caller can still spend (Waiter.remaining): no pause is started that would not fit.
+    budget: Callable[[], float] = lambda: math.inf
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    # Retries made over the run, by the first words of the error: for the operator, and for the soak's figures.
+    retried: int = 0
+
+    def call(self, read: Callable[[], T]) -> T:
+        attempt = 1
+        while True:
+            try:
+                return read()
+            except WSManError as exc:
+                if attempt >= self.attempts or not retryable(exc):
+                    raise
+                pause = self.rng.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
+                if pause >= self.budget():
+                    raise
+                self.retried += 1
+                self.sleep(pause)
+                attempt += 1
+
+
+NO_RETRY = Retry(attempts=1)
