@@ -51,6 +51,13 @@ def protocol_kwargs(params: Mapping[str, Any]) -> dict:
     transport = params.get("transport") or "ntlm"
     if transport == "certificate" and not (params.get("client_cert") and params.get("client_key")):
         raise ConnectionOptionsError("transport=certificate needs client_cert and client_key")
+    scheme = params.get("scheme") or "https"
+    if transport == "basic" and scheme == "http" and params.get("message_encryption") != "never":
+        # Basic puts the password in every request, readable by anyone on the path: never send it over plain http
+        # unless the operator says so, even to a host that would accept it.
+        raise ConnectionOptionsError("transport=basic over http would send the password unencrypted (and Windows "
+                                     "refuses it by default, AllowUnencrypted=false): use transport=ntlm (messages "
+                                     "are encrypted) or scheme=https; to send it anyway, set message_encryption=never")
     if transport in ("ntlm", "basic", "credssp") and (not params.get("username") or params.get("password") is None):
         # pywinrm refuses these itself, but in words that read like the host refusing the credentials.
         raise ConnectionOptionsError("transport=%s needs username and password (or the HYPERV_USERNAME and "

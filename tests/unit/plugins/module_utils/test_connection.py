@@ -78,9 +78,17 @@ def test_wrong_password_is_a_clear_auth_failure(host):
     assert host.counters()["total"] == before
 
 
-def test_basic_over_http_says_what_to_use_instead(host):
-    with pytest.raises(WSManTransportError) as caught:
+def test_basic_over_http_is_refused_before_the_password_leaves(host):
+    before = host.counters()
+    with pytest.raises(connection.ConnectionOptionsError, match="would send the password unencrypted") as caught:
         service_names(params(host.endpoint, transport="basic"))
+    assert "use transport=ntlm" in str(caught.value) and "message_encryption=never" in str(caught.value)
+    assert host.counters()["connections"] == before["connections"]  # not even a connection was opened
+
+
+def test_basic_over_http_when_the_operator_opts_in_meets_the_hosts_refusal(host):
+    with pytest.raises(WSManTransportError) as caught:
+        service_names(params(host.endpoint, transport="basic", message_encryption="never"))
     assert caught.value.kind == "auth" and "use transport=ntlm" in str(caught.value)
 
 
