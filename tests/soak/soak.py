@@ -1,0 +1,142 @@
+"""`make soak`: failover/revert cycles over 100 simulated VMs with random faults, checked against the host's truth.
+
+Each round fails every VM over in one call, then reverts every VM in one call, the way the dr_drill role does,
+while the simulator drops connections before and after Invokes, answers bare HTTP 500s and operation timeouts to
+reads, and fails jobs, each at random (seeded). One cycle is one VM failed over and reverted; 10 rounds of 100 VMs
+make 1000 cycles. After every call it checks, from the simulator's own record:
+
+* mismatches: a VM whose real replication state is not the state the call reported for it (a VM whose error says
+  its outcome is unknown is counted apart, as "unknown": the module said it did not know);
+* duplicate invokes: a VM on which one call's InitiateFailover or RevertFailover took effect more than once;
+* unnamed errors: an error that does not name its VM.
+
+Figures go to the terminal and to build/soak/soak.json; the exit code is 1 when any of the three is not zero.
+Run from the repository root after `make collection` (the Makefile does both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "build"), str(REPO / "tests" / "simulator")]
+
+# pylint: disable=wrong-import-position
+from hypervsim import Simulator  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils import connection  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.retry import Retry  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.vm import REPLICATION_STATES  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError  # noqa: E402
+
+USER = {"username": "soak", "password": "S0ak-Pa55!"}
+INVOKES = ("Invoke:InitiateFailover", "Invoke:RevertFailover")
+# Requests that reached the host and took effect: a drop *after* acting counts, a drop before or a bare 500 not.
+NO_EFFECT = ("dropped-before", "http500")
+
+
+def faults(rate: float, seed: int) -> List[Dict[str, Any]]:
+    """The random faults of a run, by kind (fault-injection rules of the simulator; probability per request)."""
+    rules = []
+    for index, (operation, effect) in enumerate([
+            ("Invoke:*", {"drop": "before"}), ("Invoke:*", {"drop": "after"}),
+            ("Enumerate", {"fault": "http500"}), ("Pull", {"fault": "http500"}), ("Get", {"fault": "http500"}),
+            ("Enumerate", {"fault": "TimedOut"}), ("Pull", {"fault": "TimedOut"}),
+            ("Enumerate", {"drop": "before"}), ("Invoke:*", {"job": "exception"})]):
+        rules.append(dict(operation=operation, probability=rate, seed=seed + index, count=None, **effect))
+    return rules
+
+
+def check(sim: Simulator, results: List[Dict[str, Any]], totals: Counter) -> None:
+    truth = {vm["id"].upper(): REPLICATION_STATES.get(vm["state"], vm["state"]) for vm in sim.vms()}
+    for result in results:
+        error = result["error"] or ""
+        if error and result["name"] not in error and result["id"] not in error:
+            totals["unnamed errors"] += 1
+        if "unknown" in error or "could not be read" in error:
+            totals["unknown (reported as such)"] += 1
+        elif truth.get(result["id"].upper()) != result["state_after"]:
+            totals["mismatches"] += 1
+            real = truth.get(result["id"].upper())
+            print("  mismatch: %s reported %s, host has %s (%s)"
+                  % (result["name"], result["state_after"], real, error[:160]))
+    acted = Counter((r["vm"], r["operation"]) for r in sim.requests()
+                    if r["operation"] in INVOKES and r["outcome"] not in NO_EFFECT)
+    totals["duplicate invokes"] += sum(1 for count in acted.values() if count > 1)
+    totals["invokes that took effect"] += sum(acted.values())
+
+
+def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> None:
+    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm", **USER}
+    waiter = Waiter(60, 0.05)
+    # The module's policy, scaled down like the job times, so that a run takes a minute, not ten.
+    retry = Retry(base=0.02, cap=0.2, budget=waiter.remaining)
+    cim = connection.cim_client(params, 8, retry)
+    sim.clear_requests()
+    request = Request(vms=names, desired=desired, max_concurrent=8)
+    try:
+        results = [r.as_dict() for r in ReplicaRun(cim, waiter).converge(request)]
+    except WSManError as exc:
+        # The whole call failed before any VM was started (its lookup did not get through): nothing to compare.
+        totals["calls failed before acting"] += 1
+        print("  %s call failed before acting: %s" % (desired, str(exc)[:160]))
+        return
+    finally:
+        connection.session_pool(cim).close()
+    totals["retried reads"] += retry.retried
+    totals["VM errors"] += sum(1 for r in results if r["error"])
+    check(sim, results, totals)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--vms", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--fault-rate", type=float, default=0.03, help="probability of each fault kind per request")
+    parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--json", type=Path, default=REPO / "build" / "soak" / "soak.json")
+    args = parser.parse_args()
+    random.seed(args.seed)
+    names = ["soak%03d" % i for i in range(args.vms)]
+    fleet = {"hosts": [{"name": "HV-SOAK01", "users": [USER], "job_seconds": 0.05,
+                        "vms": [{"name": n, "mode": "replica", "state": "replicating", "power": "off"} for n in names],
+                        "faults": faults(args.fault_rate, args.seed)}]}
+    totals: Counter = Counter()
+    started = time.monotonic()
+    with Simulator(fleet) as sim:
+        for round_number in range(1, args.rounds + 1):
+            call(sim, names, "failed_over", totals)
+            call(sim, names, "reverted", totals)
+            elapsed = time.monotonic() - started
+            print("round %d/%d: %.0f s, %s" % (round_number, args.rounds, elapsed, dict(totals)), flush=True)
+        fired = Counter()
+        for rule in sim.faults():
+            effect = next("%s=%s" % (key, rule[key]) for key in ("drop", "fault", "job") if key in rule)
+            fired["%s %s" % (rule["operation"], effect)] += rule["fired"]
+    wall = time.monotonic() - started
+    figures = {"cycles": args.vms * args.rounds, "vms": args.vms, "rounds": args.rounds, "seconds": round(wall, 1),
+               "fault_rate": args.fault_rate, "seed": args.seed, "faults_injected": dict(fired),
+               "faults_injected_total": sum(fired.values()), **{k.replace(" ", "_"): v for k, v in totals.items()}}
+    for key in ("mismatches", "duplicate_invokes", "unnamed_errors"):
+        figures.setdefault(key, 0)
+    print(json.dumps(figures, indent=2))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    bad = figures["mismatches"] + figures["duplicate_invokes"] + figures["unnamed_errors"]
+    print("soak: %d cycles in %.0f s, %d faults injected: %d mismatches, %d duplicate invokes, %d unnamed errors"
+          % (figures["cycles"], wall, figures["faults_injected_total"], figures["mismatches"],
+             figures["duplicate_invokes"], figures["unnamed_errors"]))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
