@@ -143,6 +143,15 @@ def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
     case-insensitively, as WQL does on Windows. Raises VmLookupError naming every problem at once.
     """
     asked = [str(r).strip() for r in requested]
+    unusable = []
+    for item in asked:
+        try:
+            wql.literal(item)
+        except ValueError as exc:
+            unusable.append(str(exc))
+    if unusable:
+        # Before any query: such a name cannot be sent, and no VM has one.
+        raise VmLookupError("no VM can have these names: %s" % "; ".join(unusable))
     guids = [_guid_key(a) for a in asked if is_guid(a)]
     names = [a for a in asked if not is_guid(a)]
     by_id = read_vms(cim, guids)

@@ -179,6 +179,11 @@ class WSManClient:
             if advice:
                 raise WSManTransportError("%s; %s" % (exc, advice), exc.kind, exc.http_status, exc.unsent) from None
             raise
+        # Windows keeps an answer within the MaxEnvelopeSize we ask for (UTF-16 counted, so at most twice that in
+        # bytes of UTF-8); anything far larger is not a WS-Man answer, and parsing it could exhaust memory.
+        if isinstance(raw, (bytes, str)) and len(raw) > 4 * self.max_envelope_size:
+            raise WSManProtocolError("the WinRM response is %d bytes, far above the %d-byte envelope asked for; refused"
+                                     % (len(raw), self.max_envelope_size))
         return _response_body(raw)
 
     def _envelope(self, action: str, resource_uri: str, selectors: Selectors,

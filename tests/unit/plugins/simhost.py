@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "simulator"))
 from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
 from hypervsim.clock import ManualClock  # noqa: E402  pylint: disable=wrong-import-position
 
-USER = {"username": "hvadmin", "password": "pw"}
+USER = {"username": "hvadmin", "password": "Sim-S3cret!pw"}
 
 
 def vm(name: str, mode: str = "replica", state: str = "replicating", power: str = "off", **extra: Any) -> dict:

@@ -80,11 +80,29 @@ def test_errors_before_anything_was_sent_are_marked_unsent():
     (b"<Envelope/>", "SOAP 1.2"),
     (b"", "empty"),
     (b"<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'/>", "no SOAP body"),
+    # Billion laughs: refused before any entity is expanded.
+    (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+     b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+     b"<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>&d;&d;&d;</s:Body></s:Envelope>", "DTD"),
+    # An external entity (XXE) the same way.
+    (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><s:Envelope>&e;</s:Envelope>', "DTD"),
+    # Far larger than any envelope the client asks for: refused unparsed.
+    (b"<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>" + b"x" * 3000000 + b"</s:Body>"
+     b"</s:Envelope>", "far above"),
+    # The right element names in a namespace Windows never uses.
+    (b"<s:Envelope xmlns:s='urn:not-soap'><s:Body/></s:Envelope>", "SOAP 1.2"),
 ])
 def test_hostile_or_broken_responses(raw, match):
     client = WSManClient(ReplaySender([raw]))
     with pytest.raises(WSManProtocolError, match=match):
         client.get("http://x/C", [("K", "V")])
+
+
+def test_an_answer_in_the_wrong_namespace_is_a_clear_error():
+    wrong = (b"<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'><s:Body>"
+             b"<n:EnumerateResponse xmlns:n='urn:elsewhere'/></s:Body></s:Envelope>")
+    with pytest.raises(WSManProtocolError, match="no EnumerateResponse element"):
+        WSManClient(ReplaySender([wrong])).enumerate("http://x/*", "SELECT * FROM C")
 
 
 def test_fault_in_a_200_answer_is_still_a_fault():

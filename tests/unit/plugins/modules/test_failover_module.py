@@ -38,3 +38,17 @@ def test_max_concurrent_out_of_range_fails_before_contacting_the_host(sim, value
     done = run(failover, dict(simhost.params(sim), vms=NAMES, state="failed_over", max_concurrent=value))
     assert done.failed and done.result["msg"] == "max_concurrent must be between 1 and 100, got %d" % value
     assert sim.counters()["total"] == 0
+
+
+def test_the_password_never_appears_in_a_result_or_warning(sim):
+    secret = simhost.USER["password"]
+    cases = [
+        dict(simhost.params(sim), vms=NAMES[:2], state="failed_over", poll_interval=0.01),   # works
+        dict(simhost.params(sim), vms=["nosuch"], state="failed_over"),                      # unknown VM
+        dict(simhost.params(sim), vms=NAMES[:1], state="failed_over", port=1),               # unreachable
+        dict(simhost.params(sim), vms=NAMES[:1], state="failed_over", username="nobody"),    # rejected
+        dict(simhost.params(sim), vms=NAMES[:1], state="failed_over", transport="basic"),    # basic over http
+    ]
+    for args in cases:
+        done = run(failover, args)
+        assert secret not in repr(done.result), args
