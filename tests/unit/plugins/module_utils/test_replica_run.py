@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import connection
-from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError
+from ansible_collections.hyperv.replica.plugins.module_utils import connection, operations
+from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request, replication_service
+from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError, find_vms
 from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError
 
@@ -249,3 +249,20 @@ def test_reads_are_retried_on_what_may_pass_and_only_that(host, fault):
         return
     results = converge(sim, ["a", "b"])
     assert [(r["state_after"], r["error"]) for r in results] == [("Recovered", None), ("Recovered", None)]
+
+
+def test_a_call_racing_another_runs_job_reports_that_job(host):
+    """Two runs that both saw the VM Replicating: the second one's call meets the first one's job and says so."""
+    sim = host([replica("a", job_seconds=30)])
+    (first,) = converge(sim, ["a"], wait=False)
+    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+    cim = connection.cim_client({"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
+                                 "username": USER["username"], "password": USER["password"]})
+    vm = next(v for v in find_vms(cim, ["a"]))
+    call = operations.Start(label=vm.label, method="InitiateFailover", params={"ComputerSystem": vm.reference()},
+                            state="Replicating", done_state=5, job_type=97)
+    operations.start_all(cim, replication_service(cim), [call], 1, lambda: 0.0)
+    assert not call.accepted and first["job_id"].upper() in call.error.upper()
+    assert "another operation is running on it" in call.error and "'a'" in call.error
+    # The refused call reached the host but started nothing: the VM has exactly one failover job.
+    assert [j["type"] for j in sim.jobs() if j["vm"] == vm.id] == [97]
