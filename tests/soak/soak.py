@@ -126,7 +126,8 @@ def main() -> int:
     figures = {"cycles": args.vms * args.rounds, "vms": args.vms, "rounds": args.rounds, "seconds": round(wall, 1),
                "fault_rate": args.fault_rate, "seed": args.seed, "faults_injected": dict(fired),
                "faults_injected_total": sum(fired.values()), **{k.replace(" ", "_"): v for k, v in totals.items()}}
-    for key in ("mismatches", "duplicate_invokes", "unnamed_errors"):
+    for key in ("mismatches", "duplicate_invokes", "unnamed_errors", "unknown_(reported_as_such)",
+                "calls_failed_before_acting", "retried_reads", "VM_errors"):
         figures.setdefault(key, 0)
     print(json.dumps(figures, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)
