@@ -22,6 +22,10 @@ description:
     and changes nothing.
   - This is the same operation as C(Start-VMFailover) / C(Stop-VMFailover) on the replica server. It does not
     commit a failover (C(Complete-VMFailover)) and does not start the VMs.
+  - Under network faults, reads are retried (see RV(stats.retries)), but a failover or revert call is never sent
+    twice blindly. When its answer is lost, the VM and the jobs affecting it are read again, and the module follows
+    the job the host started, or calls once more only when the VM shows no trace of the first call. A call refused
+    because another run works on the VM says so.
   - Target the Hyper-V host itself when the inventory describes it as a WinRM host (C(ansible_connection=winrm)
     or C(psrp)). The module then takes that connection's settings and runs on the controller, with no C(delegate_to)
     and no credentials in the task. Otherwise use C(delegate_to=localhost) with the connection options.
