@@ -17,7 +17,8 @@ from typing import Any, Callable, Dict, FrozenSet, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils import probe
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Reference
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManTransportError
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import (
+    WSManError, WSManProtocolError, WSManTransportError)
 
 RETURN_CODES = {
     0: "Completed with No Error", 4096: "Method Parameters Checked - Job Started", 32768: "Failed",
@@ -113,6 +114,11 @@ class _Run:
                 if self._settle(call, exc) or call.sent > 1:
                     return
                 continue
+            except WSManProtocolError as exc:
+                # An answer that cannot be read (cut short, garbled) is as good as lost: settle it the same way.
+                if self._settle(call, exc) or call.sent > 1:
+                    return
+                continue
             except WSManError as exc:
                 call.error = "%s on VM %s failed: %s" % (call.method, call.label, exc)
                 return
@@ -121,7 +127,7 @@ class _Run:
                 self._explain_refusal(call)
             return
 
-    def _settle(self, call: Start, exc: WSManTransportError) -> bool:
+    def _settle(self, call: Start, exc: WSManError) -> bool:
         """After a lost answer: True when the VM shows what became of the call (recorded in ``call``), False when
         it shows no trace of it, so that calling once more cannot start the work twice."""
         try:

@@ -2,7 +2,7 @@
 
 Each round fails every VM over in one call, then reverts every VM in one call, the way the dr_drill role does,
 while the simulator drops connections before and after Invokes, answers bare HTTP 500s and operation timeouts to
-reads, and fails jobs, each at random (seeded). One cycle is one VM failed over and reverted; 10 rounds of 100 VMs
+reads, answers Invokes with half an envelope, and fails jobs, each at random (seeded). One cycle is one VM failed over and reverted; 10 rounds of 100 VMs
 make 1000 cycles. After every call it checks, from the simulator's own record:
 
 * mismatches: a VM whose real replication state is not the state the call reported for it (a VM whose error says
@@ -43,6 +43,11 @@ INVOKES = ("Invoke:InitiateFailover", "Invoke:RevertFailover")
 NO_EFFECT = ("dropped-before", "http500")
 
 
+def took_effect(outcome: str) -> bool:
+    """A hostile body (a body: rule) replaces the answer before the service sees the request, like a drop before."""
+    return outcome not in NO_EFFECT and not outcome.startswith("hostile-")
+
+
 def faults(rate: float, seed: int) -> List[Dict[str, Any]]:
     """The random faults of a run, by kind (fault-injection rules of the simulator; probability per request)."""
     rules = []
@@ -50,7 +55,8 @@ def faults(rate: float, seed: int) -> List[Dict[str, Any]]:
             ("Invoke:*", {"drop": "before"}), ("Invoke:*", {"drop": "after"}),
             ("Enumerate", {"fault": "http500"}), ("Pull", {"fault": "http500"}), ("Get", {"fault": "http500"}),
             ("Enumerate", {"fault": "TimedOut"}), ("Pull", {"fault": "TimedOut"}),
-            ("Enumerate", {"drop": "before"}), ("Invoke:*", {"job": "exception"})]):
+            ("Enumerate", {"drop": "before"}), ("Invoke:*", {"job": "exception"}),
+            ("Invoke:*", {"body": "truncated"})]):
         rules.append(dict(operation=operation, probability=rate, seed=seed + index, count=None, **effect))
     return rules
 
@@ -69,7 +75,7 @@ def check(sim: Simulator, results: List[Dict[str, Any]], totals: Counter) -> Non
             print("  mismatch: %s reported %s, host has %s (%s)"
                   % (result["name"], result["state_after"], real, error[:160]))
     acted = Counter((r["vm"], r["operation"]) for r in sim.requests()
-                    if r["operation"] in INVOKES and r["outcome"] not in NO_EFFECT)
+                    if r["operation"] in INVOKES and took_effect(r["outcome"]))
     totals["duplicate invokes"] += sum(1 for count in acted.values() if count > 1)
     totals["invokes that took effect"] += sum(acted.values())
 
@@ -120,7 +126,7 @@ def main() -> int:
             print("round %d/%d: %.0f s, %s" % (round_number, args.rounds, elapsed, dict(totals)), flush=True)
         fired = Counter()
         for rule in sim.faults():
-            effect = next("%s=%s" % (key, rule[key]) for key in ("drop", "fault", "job") if key in rule)
+            effect = next("%s=%s" % (key, rule[key]) for key in ("drop", "fault", "job", "body") if key in rule)
             fired["%s %s" % (rule["operation"], effect)] += rule["fired"]
     wall = time.monotonic() - started
     figures = {"cycles": args.vms * args.rounds, "vms": args.vms, "rounds": args.rounds, "seconds": round(wall, 1),

@@ -11,16 +11,19 @@ way, with the key path that is wrong.  The effects:
     fault: http500                      HTTP 500 with an empty body, as a broken proxy or a crashing service sends it
     job: completed | warnings | exception | hang   how the jobs that matching Invokes start end
     job_seconds: 60                     how long those jobs run
+    body: dtd | external_entity | huge | truncated | wrong_namespace
+                                        HTTP 200 with that hostile or broken body instead of the answer (hostile.py);
+                                        nothing happens
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from . import faults
+from . import faults, hostile
 from .schema import METHODS
 
-LATENCY, DROP, FAULT, JOB, JOB_SECONDS = "latency_ms", "drop", "fault", "job", "job_seconds"
-EFFECTS = (LATENCY, DROP, FAULT, JOB, JOB_SECONDS)
+LATENCY, DROP, FAULT, JOB, JOB_SECONDS, BODY = "latency_ms", "drop", "fault", "job", "job_seconds", "body"
+EFFECTS = (LATENCY, DROP, FAULT, JOB, JOB_SECONDS, BODY)
 OPTIONS = ("operation", "vm", "count", "probability", "seed", "percent", "error_code")
 RULE_KEYS = frozenset(EFFECTS + OPTIONS)
 # Modifiers last until cleared; faults, drops and job results injected at run time fire once unless counted.
@@ -149,6 +152,8 @@ def _effect(raw: dict[str, Any], where: str) -> tuple[str, Any]:
         return key, _choice(value, DROP_WHEN, at)
     if key == JOB:
         return key, _choice(value, JOB_RESULTS, at)
+    if key == BODY:
+        return key, _choice(value, hostile.KINDS, at)
     return key, _choice(value, tuple(faults.INJECTABLE) + (BARE_HTTP_500,), at)
 
 

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from . import faults
 from . import jobs as jobmod
-from .faultspec import BARE_HTTP_500, DROP, FAULT, JOB, JOB_SECONDS, LATENCY, FaultSpec
+from .faultspec import BARE_HTTP_500, BODY, DROP, FAULT, JOB, JOB_SECONDS, LATENCY, FaultSpec
 
 
 @dataclass
@@ -120,6 +120,11 @@ class FaultInjector:
     def bare_500(self, operation: str | None, vm_id: str | None) -> bool:
         """Whether to answer HTTP 500 with an empty body instead of handling the request."""
         return self._first(FAULT, operation, vm_id, lambda spec: spec.value == BARE_HTTP_500) is not None
+
+    def hostile_body(self, operation: str | None, vm_id: str | None) -> str | None:
+        """The kind of hostile body (hostile.py) to answer instead of handling the request, if a rule says so."""
+        spec = self._first(BODY, operation, vm_id)
+        return None if spec is None else spec.value
 
     def arm(self, vm_id: str | None) -> None:
         """The VM of the request the service is about to handle (take() cannot see it); called under the model lock."""

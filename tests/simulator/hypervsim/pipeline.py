@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import hostile
 from .fleet import User
 from .hooks import Counters, DropConnection, FaultInjector
 from .hyperv import HyperVHost, VirtualMachine
@@ -74,6 +75,11 @@ class RequestPipeline:  # pylint: disable=too-many-instance-attributes
             self._count(req.info)
             self._log(req, "http500", 500)
             return 500, b""
+        kind = self.injector.hostile_body(operation, req.vm_id)
+        if kind is not None:
+            self._count(req.info)
+            self._log(req, "hostile-" + kind, 200)
+            return 200, hostile.body(kind)
         resource_class = self._class(req.info)
         self.injector.arm(req.vm_id)
         try:

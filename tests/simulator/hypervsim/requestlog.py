@@ -10,7 +10,7 @@ Tests and the benchmark read it to see what a client really sent and what the si
                  class its enumeration is about), or null
     vm, vm_id    the VM it is about, when the request names exactly one (by VM, job or recovery point id)
     outcome      ok | <fault subcode, e.g. TimedOut, AccessDenied, DestinationUnreachable> | http500 |
-                 dropped-before | dropped-after | not-xml
+                 dropped-before | dropped-after | not-xml | hostile-<kind> (a body: rule, hostile.py)
     status       the HTTP status sent (for dropped-after, the one that was not sent); null for dropped-before
     latency_ms   the delay latency_ms fault rules injected before it was handled (the host's network_latency_ms,
                  waited by the HTTP layer for every request, is not in it)

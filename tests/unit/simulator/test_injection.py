@@ -105,6 +105,8 @@ def test_fleet_rules_are_parsed(fleet_dict):
     ({"job": "hang", "percent": 100}, "hosts[0].faults[0].percent"),
     ({"job": "hang", "error_code": 5}, "hosts[0].faults[0].error_code"),
     ({"job": "exception", "error_code": 0}, "hosts[0].faults[0].error_code"),
+    ({"body": "evil"}, "hosts[0].faults[0].body"),
+    ({"body": "dtd", "fault": "TimedOut"}, "hosts[0].faults[0]"),
 ])
 def test_fleet_rule_errors_name_the_key(fleet_dict, rule, where):
     with pytest.raises(FleetError) as err:
@@ -177,6 +179,14 @@ def test_drop_before_does_nothing(client):
     assert (entry["operation"], entry["outcome"], entry["status"], entry["vm"]) == \
         ("Invoke:InitiateFailover", "dropped-before", None, "web01")
     assert return_value(failover(client, client.WEB01)) == 4096       # one shot: the retry goes through
+
+
+def test_a_hostile_body_replaces_the_answer_and_does_nothing(client):
+    client.sim.add_fault(operation="Invoke:InitiateFailover", body="truncated")
+    answer = failover(client, client.WEB01)
+    assert answer.status == 200 and answer.text.startswith("<s:Envelope") and "</s:Envelope>" not in answer.text
+    assert state(client, client.WEB01) == 3 and client.sim.jobs() == []
+    assert client.sim.requests()[-1]["outcome"] == "hostile-truncated"
 
 
 def test_drop_after_applies_the_operation(client):

@@ -12,7 +12,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils import connection, 
 from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request, replication_service
 from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError, find_vms
 from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError
+from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManProtocolError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "simulator"))
 from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
@@ -266,3 +266,22 @@ def test_a_call_racing_another_runs_job_reports_that_job(host):
     assert "another operation is running on it" in call.error and "'a'" in call.error
     # The refused call reached the host but started nothing: the VM has exactly one failover job.
     assert [j["type"] for j in sim.jobs() if j["vm"] == vm.id] == [97]
+
+
+@pytest.mark.parametrize("kind, match", [("dtd", "DTD"), ("external_entity", "DTD"), ("huge", "far above"),
+                                         ("truncated", "well-formed"), ("wrong_namespace", "SOAP 1.2")])
+def test_a_hostile_answer_is_a_clear_error_and_nothing_starts(host, kind, match):
+    sim = host([replica("a")])
+    sim.add_fault(operation="Enumerate", body=kind, count=1)
+    with pytest.raises(WSManProtocolError, match=match):
+        converge(sim, ["a"])
+    assert "Invoke:InitiateFailover" not in sim.counters() and state(sim, "a")["state"] == 3
+
+
+def test_an_unreadable_answer_to_a_call_is_settled_like_a_lost_one(host):
+    sim = host([replica("a")])
+    sim.add_fault(operation="Invoke:InitiateFailover", vm="a", body="truncated", count=1)
+    (result,) = converge(sim, ["a"])
+    assert (result["state_after"], result["error"]) == ("Recovered", None)
+    outcomes = [r["outcome"] for r in sim.requests() if r["operation"] == "Invoke:InitiateFailover"]
+    assert outcomes == ["hostile-truncated", "ok"]

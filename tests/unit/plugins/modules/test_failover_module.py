@@ -52,3 +52,10 @@ def test_the_password_never_appears_in_a_result_or_warning(sim):
     for args in cases:
         done = run(failover, args)
         assert secret not in repr(done.result), args
+
+
+def test_a_hostile_answer_fails_the_task_with_a_message_not_a_traceback(sim):
+    sim.add_fault(operation="Enumerate", body="dtd", count=1)
+    done = run(failover, dict(simhost.params(sim), vms=NAMES[:1], state="failed_over"))
+    assert done.failed and done.result["msg"].endswith("the WinRM response contains a DTD, which WS-Management "
+                                                       "never sends; refused")
