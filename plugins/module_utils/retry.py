@@ -45,7 +45,7 @@ class Retry:
     budget: Callable[[], float] = lambda: math.inf
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
-    # Retries made over the run, by the first words of the error: for the operator, and for the soak's figures.
+    # Reads sent again over the run (stats.retries, and the soak's figures).
     retried: int = 0
 
     def call(self, read: Callable[[], T]) -> T:

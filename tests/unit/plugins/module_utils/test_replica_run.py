@@ -3,62 +3,34 @@ jobs progress only when the waiter pauses and no test sleeps."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from ansible_collections.hyperv.replica.plugins.module_utils import connection, operations
 from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request, replication_service
 from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError, find_vms
-from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
 from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManProtocolError
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "simulator"))
-from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
-from hypervsim.clock import ManualClock  # noqa: E402  pylint: disable=wrong-import-position
-
-USER = {"username": "hvadmin", "password": "pw"}
-
-
-def replica(name, **extra):
-    return dict({"name": name, "mode": "replica", "state": "replicating", "power": "off"}, **extra)
+from ansible_collections.hyperv.replica.tests.unit.plugins import simhost
+from ansible_collections.hyperv.replica.tests.unit.plugins.simhost import vm as replica
 
 
 @pytest.fixture
 def host():
-    started = []
-
-    def start(vms, **options):
-        fleet = {"hosts": [dict({"name": "HV1", "users": [USER], "job_seconds": 3, "vms": vms}, **options)]}
-        sim = Simulator(fleet, clock=ManualClock())
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
+    hosts = simhost.Hosts()
+    yield hosts.start
+    hosts.stop()
 
 
 def converge(sim, vms, desired="failed_over", timeout=60.0, interval=1.0, **request):
-    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
-    # NTLM with message encryption over http: what a Windows host accepts by default.
-    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
-              "username": USER["username"], "password": USER["password"]}
-    waiter = Waiter(timeout, interval, clock=sim.clock.monotonic, sleep=sim.clock.advance)
-    results = ReplicaRun(connection.cim_client(params), waiter).converge(Request(vms=vms, desired=desired, **request))
+    waiter = simhost.waiter(sim, timeout, interval)
+    results = ReplicaRun(simhost.cim_client(sim), waiter).converge(Request(vms=vms, desired=desired, **request))
     return [r.as_dict() for r in results]
 
 
 def test_many_vms_start_concurrently_on_a_bounded_number_of_sessions(host):
     names = ["vm%02d" % i for i in range(50)]
     sim = host([replica(n) for n in names])
-    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
-    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
-              "username": USER["username"], "password": USER["password"]}
-    cim = connection.cim_client(params, max_concurrent=6)
-    waiter = Waiter(60, 1.0, clock=sim.clock.monotonic, sleep=sim.clock.advance)
+    cim = connection.cim_client(simhost.params(sim), max_concurrent=6)
+    waiter = simhost.waiter(sim)
     run = ReplicaRun(cim, waiter)
     results = [r.as_dict(waiter.timestamp) for r in run.converge(Request(vms=names, desired="failed_over",
                                                                          max_concurrent=6))]
@@ -78,10 +50,9 @@ def test_many_vms_start_concurrently_on_a_bounded_number_of_sessions(host):
 
 def test_max_concurrent_is_bounded(host):
     sim = host([replica("a")])
-    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
     for bad in (0, connection.MAX_CONCURRENT_LIMIT + 1):
         with pytest.raises(connection.ConnectionOptionsError, match="max_concurrent must be between 1 and 100"):
-            connection.cim_client({"hostname": "127.0.0.1", "port": port, "scheme": "http"}, bad)
+            connection.cim_client(simhost.params(sim), bad)
 
 
 def state(sim, name):
@@ -255,9 +226,7 @@ def test_a_call_racing_another_runs_job_reports_that_job(host):
     """Two runs that both saw the VM Replicating: the second one's call meets the first one's job and says so."""
     sim = host([replica("a", job_seconds=30)])
     (first,) = converge(sim, ["a"], wait=False)
-    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
-    cim = connection.cim_client({"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
-                                 "username": USER["username"], "password": USER["password"]})
+    cim = simhost.cim_client(sim)
     vm = next(v for v in find_vms(cim, ["a"]))
     call = operations.Start(label=vm.label, method="InitiateFailover", params={"ComputerSystem": vm.reference()},
                             state="Replicating", done_state=5, job_type=97)
