@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hyperv.replica.plugins.module_utils.drill_precheck import precheck_all
+from ansible_collections.hyperv.replica.plugins.module_utils.report.precheck import precheck_all
 
 
 def drill_precheck(vms, max_age_minutes=60, replica_only=False):

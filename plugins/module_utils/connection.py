@@ -1,17 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, hyperv.replica contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""From module options to a CIM client: the WinRM endpoint and pywinrm's Protocol."""
+"""One Hyper-V host as the module options name it: the options with their defaults, the CIM client over a pool of
+WinRM sessions (pywinrm's Protocol), and what the connection cost (stats)."""
 
 from __future__ import annotations
 
 import traceback
-from typing import Any, Mapping, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Mapping, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient
-from ansible_collections.hyperv.replica.plugins.module_utils.retry import Retry
-from ansible_collections.hyperv.replica.plugins.module_utils.sessions import SessionPool
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManClient, WSManTransportError
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.sessions import SessionPool
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManClient, WSManTransportError
 
 try:
     from winrm.protocol import Protocol
@@ -27,64 +30,99 @@ DEFAULT_PORTS = {"http": 5985, "https": 5986}
 MAX_CONCURRENT_LIMIT = 100
 
 
-class ConnectionOptionsError(ValueError):
+class ConnectionOptionsError(HypervError):
     """Options that cannot make a connection, found before any request is sent."""
 
 
+@dataclass(frozen=True)
+class Options:  # pylint: disable=too-many-instance-attributes
+    """The connection options with the module defaults applied, once: tests, the soak and the action plugin may pass
+    only some of them, and every reader below sees the same values."""
+
+    hostname: str
+    port: int
+    scheme: str = "https"
+    path: str = "/wsman"
+    username: Optional[str] = None
+    password: Optional[str] = None
+    transport: str = "ntlm"
+    validate_certs: bool = True
+    ca_path: Optional[str] = None
+    client_cert: Optional[str] = None
+    client_key: Optional[str] = None
+    message_encryption: str = "auto"
+    operation_timeout: int = 20
+    read_timeout: int = 30
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "Options":
+        scheme = params.get("scheme") or "https"
+        validate = params.get("validate_certs")
+        return cls(hostname=str(params["hostname"]), port=int(params.get("port") or DEFAULT_PORTS[scheme]),
+                   scheme=scheme, path=params.get("path") or "/wsman", username=params.get("username"),
+                   password=params.get("password"), transport=params.get("transport") or "ntlm",
+                   validate_certs=True if validate is None else bool(validate), ca_path=params.get("ca_path"),
+                   client_cert=params.get("client_cert"), client_key=params.get("client_key"),
+                   message_encryption=params.get("message_encryption") or "auto",
+                   operation_timeout=int(params.get("operation_timeout") or 20),
+                   read_timeout=int(params.get("read_timeout") or 30))
+
+    @property
+    def endpoint(self) -> str:
+        host = self.hostname
+        if ":" in host and not host.startswith("["):
+            host = "[%s]" % host  # a bare IPv6 address
+        return "%s://%s:%s/%s" % (self.scheme, host, self.port, self.path.lstrip("/"))
+
+    def __repr__(self) -> str:
+        # A dataclass would print the password: never let it reach a log or a traceback.
+        return "Options(%s, transport=%s)" % (self.endpoint, self.transport)
+
+
 def endpoint(params: Mapping[str, Any]) -> str:
-    scheme = params.get("scheme") or "https"
-    host = str(params["hostname"])
-    if ":" in host and not host.startswith("["):
-        host = "[%s]" % host  # a bare IPv6 address
-    port = params.get("port") or DEFAULT_PORTS[scheme]
-    path = params.get("path") or "/wsman"
-    return "%s://%s:%s/%s" % (scheme, host, port, path.lstrip("/"))
+    return Options.from_params(params).endpoint
 
 
-def protocol_kwargs(params: Mapping[str, Any]) -> dict:
-    """pywinrm Protocol arguments; checked here so a mistake is reported before the host is contacted."""
-    operation_timeout = int(params.get("operation_timeout") or 20)
-    read_timeout = int(params.get("read_timeout") or 30)
-    if operation_timeout < 1 or read_timeout <= operation_timeout:
+def protocol_kwargs(options: Options) -> Dict[str, Any]:
+    """pywinrm Protocol arguments; checked here so that a mistake is reported before the host is contacted."""
+    if options.operation_timeout < 1 or options.read_timeout <= options.operation_timeout:
         raise ConnectionOptionsError("read_timeout (%d) must be greater than operation_timeout (%d), which must be "
-                                     "at least 1" % (read_timeout, operation_timeout))
-    transport = params.get("transport") or "ntlm"
-    if transport == "certificate" and not (params.get("client_cert") and params.get("client_key")):
+                                     "at least 1" % (options.read_timeout, options.operation_timeout))
+    transport = options.transport
+    if transport == "certificate" and not (options.client_cert and options.client_key):
         raise ConnectionOptionsError("transport=certificate needs client_cert and client_key")
-    scheme = params.get("scheme") or "https"
-    if transport == "basic" and scheme == "http" and params.get("message_encryption") != "never":
+    if transport == "basic" and options.scheme == "http" and options.message_encryption != "never":
         # Basic puts the password in every request, readable by anyone on the path: never send it over plain http
         # unless the operator says so, even to a host that would accept it.
         raise ConnectionOptionsError("transport=basic over http would send the password unencrypted (and Windows "
                                      "refuses it by default, AllowUnencrypted=false): use transport=ntlm (messages "
                                      "are encrypted) or scheme=https; to send it anyway, set message_encryption=never")
-    if transport in ("ntlm", "basic", "credssp") and (not params.get("username") or params.get("password") is None):
+    if transport in ("ntlm", "basic", "credssp") and (not options.username or options.password is None):
         # pywinrm refuses these itself, but in words that read like the host refusing the credentials.
         raise ConnectionOptionsError("transport=%s needs username and password (or the HYPERV_USERNAME and "
                                      "HYPERV_PASSWORD environment variables)" % transport)
     kwargs = {
-        "endpoint": endpoint(params), "transport": transport,
-        "username": params.get("username"), "password": params.get("password"),
-        "server_cert_validation": "validate" if params.get("validate_certs", True) else "ignore",
-        "message_encryption": params.get("message_encryption") or "auto",
-        "operation_timeout_sec": operation_timeout, "read_timeout_sec": read_timeout,
+        "endpoint": options.endpoint, "transport": transport,
+        "username": options.username, "password": options.password,
+        "server_cert_validation": "validate" if options.validate_certs else "ignore",
+        "message_encryption": options.message_encryption,
+        "operation_timeout_sec": options.operation_timeout, "read_timeout_sec": options.read_timeout,
     }
-    if params.get("ca_path"):
-        kwargs["ca_trust_path"] = params["ca_path"]
+    if options.ca_path:
+        kwargs["ca_trust_path"] = options.ca_path
     if transport == "certificate":
-        kwargs["cert_pem"] = params["client_cert"]
-        kwargs["cert_key_pem"] = params["client_key"]
+        kwargs["cert_pem"] = options.client_cert
+        kwargs["cert_key_pem"] = options.client_key
     return kwargs
 
 
-def advice(params: Mapping[str, Any], error: WSManTransportError) -> Optional[str]:
+def advice(options: Options, error: WSManTransportError) -> Optional[str]:
     """What to change when the host refuses the connection as configured, in the user's option names.
 
     A Windows WinRM service by default offers Negotiate only and refuses unencrypted messages over HTTP
     (AllowUnencrypted=false); most failed first runs are one of these settings.
     """
-    scheme = params.get("scheme") or "https"
-    transport = params.get("transport") or "ntlm"
+    scheme, transport = options.scheme, options.transport
     if error.kind == "auth":
         if transport == "basic" and scheme == "http":
             return ("Basic over http is refused unless the host enables Basic and AllowUnencrypted, which Windows "
@@ -94,26 +132,21 @@ def advice(params: Mapping[str, Any], error: WSManTransportError) -> Optional[st
         return ("a local account logs on as HOST\\user or .\\user, a domain account as DOMAIN\\user or "
                 "user@domain; it must be allowed to use WinRM (an administrator of the host)")
     if (error.kind == "http" and error.http_status == 500 and scheme == "http"
-            and (params.get("message_encryption") == "never" or transport in ("basic", "certificate"))):
+            and (options.message_encryption == "never" or transport in ("basic", "certificate"))):
         return ("the host refuses unencrypted messages over http (AllowUnencrypted=false): use transport=ntlm "
                 "with message_encryption=auto, or scheme=https")
     return None
 
 
-def cim_client(params: Mapping[str, Any], max_concurrent: int = 1, retry: Optional[Retry] = None) -> CimClient:
-    """A CIM client for root/virtualization/v2 on the host the options name, safe to share between up to
-    ``max_concurrent`` threads: its messages go through a pool of that many WinRM sessions (sessions.py)."""
+def _session_factory(kwargs: Dict[str, Any]) -> Callable[[], Any]:
+    """Makes pywinrm Protocols; the first is made at once, because pywinrm checks its arguments there and its
+    complaints are about options, not the host."""
     if Protocol is None:
         raise ConnectionOptionsError("pywinrm is not installed")
-    if not 1 <= max_concurrent <= MAX_CONCURRENT_LIMIT:
-        raise ConnectionOptionsError("max_concurrent must be between 1 and %d, got %d"
-                                     % (MAX_CONCURRENT_LIMIT, max_concurrent))
-    kwargs = protocol_kwargs(params)
     try:
-        first = Protocol(**kwargs)  # pywinrm checks its arguments here; its complaints are about options
+        spare = [Protocol(**kwargs)]
     except Exception as exc:  # pylint: disable=broad-exception-caught
         raise ConnectionOptionsError("pywinrm refused the connection options: %s" % exc) from None
-    spare = [first]
 
     def session() -> Any:
         try:
@@ -121,16 +154,42 @@ def cim_client(params: Mapping[str, Any], max_concurrent: int = 1, retry: Option
         except IndexError:
             return Protocol(**kwargs)
 
-    pool = SessionPool(session, max_concurrent)
-    return CimClient(WSManClient(pool, endpoint=kwargs["endpoint"],
-                                 operation_timeout=kwargs["operation_timeout_sec"],
-                                 advise=lambda error: advice(params, error)), concurrency=max_concurrent,
-                     retry=retry or Retry())
+    return session
 
 
-def session_pool(cim: CimClient) -> SessionPool:
-    """The pool behind a client made by cim_client: how many sessions it opened and messages it sent."""
-    sender = cim.wsman.sender
-    if not isinstance(sender, SessionPool):
-        raise TypeError("this CIM client was not made by connection.cim_client")
-    return sender
+class Connection:
+    """A CIM client for root/virtualization/v2 on the host the options name, safe to share between up to
+    ``max_concurrent`` threads: its messages go through a pool of that many WinRM sessions (sessions.py). Reads are
+    retried by ``retry`` (retry.py; the module's policy by default). Nothing is sent until it is used."""
+
+    def __init__(self, params: Mapping[str, Any], max_concurrent: int = 1, retry: Optional[Retry] = None) -> None:
+        if not 1 <= max_concurrent <= MAX_CONCURRENT_LIMIT:
+            raise ConnectionOptionsError("max_concurrent must be between 1 and %d, got %d"
+                                         % (MAX_CONCURRENT_LIMIT, max_concurrent))
+        self.options = Options.from_params(params)
+        kwargs = protocol_kwargs(self.options)
+        self.pool = SessionPool(_session_factory(kwargs), max_concurrent)
+        wsman = WSManClient(self.pool, endpoint=self.options.endpoint, operation_timeout=self.options.operation_timeout,
+                            advise=lambda error: advice(self.options, error))
+        self.cim = CimClient(wsman, concurrency=max_concurrent, retry=retry or Retry())
+
+    @property
+    def endpoint(self) -> str:
+        return self.options.endpoint
+
+    def stats(self) -> Dict[str, int]:
+        """What the connection cost so far: WS-Man requests sent, WinRM sessions opened, reads sent again."""
+        return {"requests": self.pool.requests, "sessions": self.pool.opened, "retries": self.cim.retry.retried}
+
+    def describe(self, error: HypervError) -> str:
+        """An error as the task reports it: after the endpoint when the host caused it."""
+        return "%s: %s" % (self.endpoint, error) if error.about_host else str(error)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()

@@ -156,7 +156,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hyperv.replica.plugins.module_utils.report_runner import FORMATS, run_report
+from ansible_collections.hyperv.replica.plugins.module_utils.runners.drill_report import FORMATS, run_report
 
 
 def main():

@@ -325,7 +325,7 @@ stats:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperv.replica.plugins.module_utils.argument_spec import connection_argument_spec
-from ansible_collections.hyperv.replica.plugins.module_utils.failover_runner import run_failover
+from ansible_collections.hyperv.replica.plugins.module_utils.runners.failover import run_failover
 
 
 def main():

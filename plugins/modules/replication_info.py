@@ -202,7 +202,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperv.replica.plugins.module_utils.argument_spec import connection_argument_spec
-from ansible_collections.hyperv.replica.plugins.module_utils.info_runner import run_info
+from ansible_collections.hyperv.replica.plugins.module_utils.runners.replication_info import run_info
 
 
 def main():

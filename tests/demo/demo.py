@@ -81,7 +81,7 @@ def print_report(report_dir: Path, collections: Path) -> bool:
         return False
     sys.path.insert(0, str(collections.resolve()))
     # The same table the role prints, from the collection that ran.
-    from ansible_collections.hyperv.replica.plugins.module_utils.report_markdown import summary_table
+    from ansible_collections.hyperv.replica.plugins.module_utils.report.render_markdown import summary_table
     report = json.loads(path.read_text())
     print("\n=== DR drill report: %s ===" % report_dir)
     for name in ("report.html", "report.md", "report.xml", "report.json"):

@@ -30,12 +30,12 @@ sys.path[:0] = [str(REPO / "build"), str(REPO / "tests" / "simulator")]
 
 # pylint: disable=wrong-import-position
 from hypervsim import Simulator  # noqa: E402
-from ansible_collections.hyperv.replica.plugins.module_utils import connection  # noqa: E402
-from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request  # noqa: E402
-from ansible_collections.hyperv.replica.plugins.module_utils.retry import Retry  # noqa: E402
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import REPLICATION_STATES  # noqa: E402
-from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter  # noqa: E402
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.connection import Connection  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FailoverRun, Request  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import REPLICATION_STATES  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManError  # noqa: E402
 
 USER = {"username": "soak", "password": "S0ak-Pa55!"}
 INVOKES = ("Invoke:InitiateFailover", "Invoke:RevertFailover")
@@ -86,18 +86,18 @@ def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> Non
     waiter = Waiter(60, 0.05)
     # The module's policy, scaled down like the job times, so that a run takes a minute, not ten.
     retry = Retry(base=0.02, cap=0.2, budget=waiter.remaining)
-    cim = connection.cim_client(params, 8, retry)
+    connection = Connection(params, 8, retry)
     sim.clear_requests()
     request = Request(vms=names, desired=desired, max_concurrent=8)
     try:
-        results = [r.as_dict() for r in ReplicaRun(cim, waiter).converge(request)]
+        results = [r.as_dict() for r in FailoverRun(connection.cim, waiter).run(request)]
     except WSManError as exc:
         # The whole call failed before any VM was started (its lookup did not get through): nothing to compare.
         totals["calls failed before acting"] += 1
         print("  %s call failed before acting: %s" % (desired, str(exc)[:160]))
         return
     finally:
-        connection.session_pool(cim).close()
+        connection.close()
     totals["retried reads"] += retry.retried
     totals["VM errors"] += sum(1 for r in results if r["error"])
     check(sim, results, totals)

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List
 
-from ansible_collections.hyperv.replica.plugins.module_utils import connection
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient
-from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+from ansible_collections.hyperv.replica.plugins.module_utils.connection import Connection
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "simulator"))
 from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
@@ -49,7 +49,7 @@ def params(sim: Simulator) -> Dict[str, Any]:
 
 
 def cim_client(sim: Simulator) -> CimClient:
-    return connection.cim_client(params(sim))
+    return Connection(params(sim)).cim
 
 
 def waiter(sim: Simulator, timeout: float = 60.0, interval: float = 1.0) -> Waiter:

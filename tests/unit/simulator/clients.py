@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.hyperv.replica.plugins.module_utils import cim as shim_cim
-from ansible_collections.hyperv.replica.plugins.module_utils import wsman as shim_wsman
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import client as shim_cim
+from ansible_collections.hyperv.replica.plugins.module_utils.wire import wsman as shim_wsman
 
 V2 = "http://schemas.microsoft.com/wbem/wsman/1/wmi/root/virtualization/v2"
 V2_ALL = V2 + "/*"

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pytest
 import requests
 
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManFault, WSManTransportError
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManFault, WSManTransportError
 from ansible_collections.hyperv.replica.tests.unit.simulator.clients import CLIENTS, Invoked, Ref, class_uri, props
 from hypervsim import Simulator  # conftest.py puts tests/simulator on sys.path
 

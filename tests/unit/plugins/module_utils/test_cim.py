@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import cim as cimmod
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Reference, parse_value
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import (
+from ansible_collections.hyperv.replica.plugins.module_utils import timefmt
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import values as cimmod
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Reference, parse_value
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import (
     WSManClient, WSManProtocolError, parse_xml)
 
 from ansible_collections.hyperv.replica.tests.unit.replay import ReplaySender, captures_dir
@@ -92,17 +94,18 @@ def test_capture_value_types():
     ("1601-01-01T00:00:00Z", datetime(1601, 1, 1, tzinfo=timezone.utc)),
 ])
 def test_datetime(text, expected):
-    assert cimmod.parse_datetime(text) == expected
+    assert timefmt.parse_cim_datetime(text) == expected
 
 
 def test_bad_datetime_is_a_protocol_error():
-    with pytest.raises(WSManProtocolError):
-        cimmod.parse_datetime("yesterday")
+    element = _element('<p:X %s><cim:Datetime>yesterday</cim:Datetime></p:X>' % NS)
+    with pytest.raises(WSManProtocolError, match="not a CIM datetime"):
+        parse_value(element)
 
 
 def test_interval():
-    assert cimmod.parse_interval("P0DT0H1M40S") == timedelta(seconds=100)
-    assert cimmod.parse_interval("P1DT0H0M0.5S") == timedelta(days=1, seconds=0.5)
+    assert timefmt.parse_cim_interval("P0DT0H1M40S") == timedelta(seconds=100)
+    assert timefmt.parse_cim_interval("P1DT0H0M0.5S") == timedelta(days=1, seconds=0.5)
 
 
 def _element(xml: str) -> ET.Element:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.hyperv.replica.plugins.module_utils import connection
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManTransportError
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManTransportError
 
 pytest.importorskip("winrm")
 pytest.importorskip("cryptography")
@@ -43,7 +43,7 @@ def params(url: str, **options) -> dict:
 
 
 def service_names(options: dict) -> list:
-    return [row["Name"] for row in connection.cim_client(options).query("SELECT * FROM Msvm_ReplicationService")]
+    return [row["Name"] for row in connection.Connection(options).cim.query("SELECT * FROM Msvm_ReplicationService")]
 
 
 def test_ntlm_with_encryption_over_http(host):
@@ -100,7 +100,8 @@ def test_unencrypted_ntlm_over_http_says_to_encrypt(host):
 
 def test_no_advice_for_a_plain_connection_error():
     error = WSManTransportError("cannot reach the WinRM host", kind="connection")
-    assert connection.advice({"scheme": "https", "transport": "ntlm"}, error) is None
+    options = connection.Options.from_params({"hostname": "h", "scheme": "https", "transport": "ntlm"})
+    assert connection.advice(options, error) is None
 
 
 @pytest.mark.parametrize("missing", ["username", "password"])
@@ -109,7 +110,7 @@ def test_missing_credentials_are_an_option_error_not_a_host_refusal(host, missin
     options[missing] = None
     before = host.counters()["total"]
     with pytest.raises(connection.ConnectionOptionsError, match="transport=ntlm needs username and password"):
-        connection.cim_client(options)
+        connection.Connection(options)
     assert host.counters()["total"] == before
 
 
@@ -117,4 +118,4 @@ def test_options_pywinrm_refuses_are_reported_as_options(host, tmp_path):
     missing = {"client_cert": str(tmp_path / "missing.pem"), "client_key": str(tmp_path / "missing.key")}
     options = params(host.endpoint, transport="certificate", **missing)
     with pytest.raises(connection.ConnectionOptionsError, match="pywinrm refused the connection options: cert_pem"):
-        connection.cim_client(options)
+        connection.Connection(options)

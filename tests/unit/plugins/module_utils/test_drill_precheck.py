@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils.drill_precheck import precheck, precheck_all
+from ansible_collections.hyperv.replica.plugins.module_utils.report.precheck import precheck, precheck_all
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import human_duration
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils.drill_report import (
+from ansible_collections.hyperv.replica.plugins.module_utils.report.verdicts import (
     RecordError, build_report, left_failed_over, rpo_seconds, summary)
 
 SCHEMA = Path(__file__).resolve().parents[4] / "docs" / "drill-report.schema.json"

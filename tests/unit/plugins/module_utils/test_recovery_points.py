@@ -1,5 +1,5 @@
 """Choosing the recovery point a failover goes to: by time, by kind, by id or name, and the errors that list the
-VM's points; in the domain directly and through ReplicaRun against the simulator."""
+VM's points; in the domain directly and through FailoverRun against the simulator."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import recovery_points
-from ansible_collections.hyperv.replica.plugins.module_utils.recovery_points import (
-    RecoveryPoint, RecoveryPointError, choose, parse_time)
-from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request
-from ansible_collections.hyperv.replica.plugins.module_utils.replication_info import read_info
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import VM
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.recovery_points import (
+    RecoveryPoint, RecoveryPointError, choose)
+from ansible_collections.hyperv.replica.plugins.module_utils import timefmt
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FailoverRun, Request
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.replication_info import read_info
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM
 from ansible_collections.hyperv.replica.tests.unit.plugins import simhost
 from ansible_collections.hyperv.replica.tests.unit.plugins.simhost import vm
 
@@ -23,6 +24,10 @@ POINTS = [  # newest first, as points_by_vm returns them
     RecoveryPoint("Microsoft:2", "a-app-2h", "application_consistent", T0 - timedelta(hours=2)),
     RecoveryPoint("Microsoft:3", "a-std-3h", "standard", T0 - timedelta(hours=3)),
 ]
+
+
+def parse_time(text):
+    return timefmt.parse_zoned_time(text, "recovery_point_before")
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -86,10 +91,10 @@ def test_times_are_reported_in_utc_whatever_the_host_wrote():
     taken = datetime(2026, 11, 21, 18, 0, tzinfo=timezone(timedelta(hours=8)))
     east = RecoveryPoint("Microsoft:9", "p", "standard", taken)
     assert east.as_dict()["created"] == "2026-11-21T10:00:00+00:00"
-    assert recovery_points.iso_utc(None) is None
+    assert timefmt.iso_utc(None) is None
 
 
-# ---- through ReplicaRun and the simulator
+# ---- through FailoverRun and the simulator
 
 
 @pytest.fixture
@@ -100,7 +105,7 @@ def host():
 
 
 def converge(sim, vms, desired="failed_over", **request):
-    results = ReplicaRun(simhost.cim_client(sim), simhost.waiter(sim)).converge(
+    results = FailoverRun(simhost.cim_client(sim), simhost.waiter(sim)).run(
         Request(vms=vms, desired=desired, **request))
     return [r.as_dict() for r in results]
 

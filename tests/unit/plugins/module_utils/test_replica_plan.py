@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils.replica import FAILED_OVER, REVERTED, plan
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import VM
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FAILED_OVER, REVERTED, plan
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM
 
 REPLICA, PRIMARY, NONE, TEST, EXTENDED = 2, 1, 0, 3, 4
 OFF, RUNNING = 3, 2
@@ -23,7 +23,7 @@ def vm(mode=REPLICA, state=3, power=OFF):
 ])
 def test_operation_needed(desired, machine, method):
     result = plan(machine, desired)
-    assert (result.method, result.error) == (method, "")
+    assert (result.method.name, result.error) == (method, "")
 
 
 @pytest.mark.parametrize("desired, machine", [
@@ -33,7 +33,7 @@ def test_operation_needed(desired, machine, method):
 ])
 def test_already_there_is_unchanged(desired, machine):
     result = plan(machine, desired)
-    assert (result.method, result.error) == ("", "")
+    assert (result.method, result.error) == (None, "")
 
 
 @pytest.mark.parametrize("desired, machine, words", [
@@ -53,7 +53,7 @@ def test_already_there_is_unchanged(desired, machine):
 ])
 def test_impossible_states_name_vm_state_and_way_out(desired, machine, words):
     result = plan(machine, desired)
-    assert result.method == "" and result.error
+    assert result.method is None and result.error
     assert "'web01' (5F1D3C9A-0B6E-4C53-9A51-1F0E8C6A2B7D)" in result.error
     for word in words:
         assert word in result.error

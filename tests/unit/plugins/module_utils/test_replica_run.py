@@ -1,14 +1,16 @@
-"""ReplicaRun against the simulator in-process: the simulator's manual clock is the waiter's clock, so
+"""FailoverRun against the simulator in-process: the simulator's manual clock is the waiter's clock, so
 jobs progress only when the waiter pauses and no test sleeps."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import connection, operations
-from ansible_collections.hyperv.replica.plugins.module_utils.replica import ReplicaRun, Request, replication_service
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError, find_vms
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManProtocolError
+from ansible_collections.hyperv.replica.plugins.module_utils import connection
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import operations
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FailoverRun, Request
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import INITIATE_FAILOVER
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VmLookupError, find_vms
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManError, WSManProtocolError
 from ansible_collections.hyperv.replica.tests.unit.plugins import simhost
 from ansible_collections.hyperv.replica.tests.unit.plugins.simhost import vm as replica
 
@@ -22,21 +24,21 @@ def host():
 
 def converge(sim, vms, desired="failed_over", timeout=60.0, interval=1.0, **request):
     waiter = simhost.waiter(sim, timeout, interval)
-    results = ReplicaRun(simhost.cim_client(sim), waiter).converge(Request(vms=vms, desired=desired, **request))
+    results = FailoverRun(simhost.cim_client(sim), waiter).run(Request(vms=vms, desired=desired, **request))
     return [r.as_dict() for r in results]
 
 
 def test_many_vms_start_concurrently_on_a_bounded_number_of_sessions(host):
     names = ["vm%02d" % i for i in range(50)]
     sim = host([replica(n) for n in names])
-    cim = connection.cim_client(simhost.params(sim), max_concurrent=6)
+    host_connection = connection.Connection(simhost.params(sim), max_concurrent=6)
     waiter = simhost.waiter(sim)
-    run = ReplicaRun(cim, waiter)
-    results = [r.as_dict(waiter.timestamp) for r in run.converge(Request(vms=names, desired="failed_over",
-                                                                         max_concurrent=6))]
+    run = FailoverRun(host_connection.cim, waiter)
+    results = [r.as_dict(waiter.timestamp) for r in run.run(Request(vms=names, desired="failed_over",
+                                                                    max_concurrent=6))]
     assert [(r["name"], r["state_after"], r["error"]) for r in results] == [(n, "Recovered", None) for n in names]
     assert all(vm["state"] == 5 for vm in sim.vms())
-    pool = connection.session_pool(cim)
+    pool = host_connection.pool
     counters = sim.counters()
     assert counters["Invoke:InitiateFailover"] == 50 and pool.requests == counters["total"]
     # Sequential work reuses one session; the calls open more only while all are busy, never more than six.
@@ -52,7 +54,7 @@ def test_max_concurrent_is_bounded(host):
     sim = host([replica("a")])
     for bad in (0, connection.MAX_CONCURRENT_LIMIT + 1):
         with pytest.raises(connection.ConnectionOptionsError, match="max_concurrent must be between 1 and 100"):
-            connection.cim_client(simhost.params(sim), bad)
+            connection.Connection(simhost.params(sim), bad)
 
 
 def state(sim, name):
@@ -228,9 +230,8 @@ def test_a_call_racing_another_runs_job_reports_that_job(host):
     (first,) = converge(sim, ["a"], wait=False)
     cim = simhost.cim_client(sim)
     vm = next(v for v in find_vms(cim, ["a"]))
-    call = operations.Start(label=vm.label, method="InitiateFailover", params={"ComputerSystem": vm.reference()},
-                            state="Replicating", done_state=5, job_type=97)
-    operations.start_all(cim, replication_service(cim), [call], 1, lambda: 0.0)
+    call = operations.Call(INITIATE_FAILOVER, vm)
+    operations.start_all(cim, [call], 1, lambda: 0.0)
     assert not call.accepted and first["job_id"].upper() in call.error.upper()
     assert "another operation is running on it" in call.error and "'a'" in call.error
     # The refused call reached the host but started nothing: the VM has exactly one failover job.

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import replication_info
-from ansible_collections.hyperv.replica.plugins.module_utils.replication_info import (
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import replication_info
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.replication_info import (
     Relationship, Settings, VmInfo, owner_of, read_info)
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import VM, VmLookupError, cim_time
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM, VmLookupError
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import cim_time
 from ansible_collections.hyperv.replica.tests.unit.plugins import simhost
 from ansible_collections.hyperv.replica.tests.unit.plugins.simhost import vm
 
@@ -215,7 +216,7 @@ def test_unknown_codes_are_named_as_such():
 
 
 def test_primary_and_replica_servers_as_get_vmreplication_names_them():
-    from ansible_collections.hyperv.replica.plugins.module_utils.cim import Instance
+    from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
     full = Settings.from_instance(Instance("Msvm_ReplicationSettingData", {
         "InstanceID": "Microsoft:5F1D3C9A-0B6E-4C53-9A51-1F0E8C6A2B7D\\HVR\\1",
         "PrimaryHostSystem": "node2.contoso.com",

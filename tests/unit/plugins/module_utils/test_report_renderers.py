@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import (
-    report_html, report_junit, report_markdown, report_text)
+from ansible_collections.hyperv.replica.plugins.module_utils.report import render_html as report_html
+from ansible_collections.hyperv.replica.plugins.module_utils.report import render_junit as report_junit
+from ansible_collections.hyperv.replica.plugins.module_utils.report import render_markdown as report_markdown
+from ansible_collections.hyperv.replica.plugins.module_utils.report import wording as report_text
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "drill_report.json"
 HOSTILE = "<script>alert('x')</script> ]]> & \"q\" \x00\x1b[31m \U0001F525 caf\u00e9 | pipe\nsecond line"

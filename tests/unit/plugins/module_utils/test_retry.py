@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils.retry import Retry, retryable
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import (
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry, retryable
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import (
     OPERATION_TIMEOUT_CODE, WSManFault, WSManProtocolError, WSManTransportError)
 
 DROPPED = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")

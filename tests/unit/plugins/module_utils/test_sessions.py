@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils.sessions import SessionPool
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.sessions import SessionPool
 
 
 class WSManFaultError(Exception):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import jobs
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import Instance
-from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 
 class FakeClock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hyperv.replica.plugins.module_utils import connection, wql
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import VmLookupError, find_vms
+from ansible_collections.hyperv.replica.plugins.module_utils import connection
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VmLookupError, find_vms
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "simulator"))
 from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-position
@@ -62,8 +63,8 @@ def cim():
     vms = [{"name": n, "mode": "replica", "state": "replicating", "power": "off"} for n in HOSTILE + DECOYS]
     with Simulator({"hosts": [{"name": "HV-WQL01", "users": [{"username": "u", "password": "p"}], "vms": vms}]}) as sim:
         port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
-        yield connection.cim_client({"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
-                                     "username": "u", "password": "p"})
+        yield connection.Connection({"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm",
+                                     "username": "u", "password": "p"}).cim
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils import wsman
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import (
+from ansible_collections.hyperv.replica.plugins.module_utils.wire import wsman
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import (
     WSManClient, WSManFault, WSManProtocolError, WSManTransportError)
 
 from ansible_collections.hyperv.replica.tests.unit.replay import ReplaySender

@@ -6,7 +6,7 @@
 The role records, per host, what the modules returned (pre-check, failover, the user's checks, revert). This file
 decides from that record alone what each VM's drill achieved: the recovery point it got and its age at the moment
 the failover was asked for (the RPO the drill achieved), whether every step passed, and whether the VM was left
-failed over. The renderers (report_junit, report_markdown, report_html) only present that result; the format is
+failed over. The renderers (render_junit, render_markdown, render_html) only present that result; the format is
 docs/drill-report.schema.json.
 """
 
@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import human_duration, parse_time
 
 SCHEMA_VERSION = 1
@@ -211,7 +212,7 @@ def _lost_host(name: str) -> Dict[str, Any]:
                      "revert them (hyperv.replica.failover state=reverted)" % name}
 
 
-class RecordError(ValueError):
+class RecordError(HypervError, ValueError):
     """A record that is not what the dr_drill role writes; the message names its host."""
 
 

@@ -16,7 +16,7 @@ import math
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.report_text import (
+from ansible_collections.hyperv.replica.plugins.module_utils.report.wording import (
     COUNT_LABELS, TABLE_HEADERS, clean_text, count, format_time, human_seconds, left_failed_over, one_line,
     powershell_quote, problems, result_word, stranded_note, vm_cells, vm_label)
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import utc_time

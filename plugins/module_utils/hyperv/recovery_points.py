@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils import wql
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance, Reference
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import LOOKUP_CHUNK, VM
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance, Reference
+from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import LOOKUP_CHUNK, VM
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import iso_utc
 
 LATEST = "latest"
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
@@ -29,12 +32,7 @@ TYPES = {
 }
 
 
-def iso_utc(value: Optional[datetime]) -> Optional[str]:
-    """ISO 8601 in UTC, whatever offset the host wrote, so results compare and sort as text."""
-    return value.astimezone(timezone.utc).isoformat() if value else None
-
-
-class RecoveryPointError(Exception):
+class RecoveryPointError(HypervError):
     """The requested point does not exist for this VM."""
 
 
@@ -111,23 +109,6 @@ def find_point(cim: CimClient, choice: str) -> Optional[RecoveryPoint]:
     points = [p for p in (RecoveryPoint.from_instance(i) for i in cim.query(
         wql.select("Msvm_VirtualSystemSettingData", where))) if p]
     return points[0] if points else None
-
-
-def parse_time(text: str) -> datetime:
-    """An ISO 8601 time with a zone (``Z`` or ``+01:00``); a time without one is refused, not guessed.
-
-    The controller, the Hyper-V host and the operator may each be in a different zone, and the point chosen
-    changes with the guess, so a zoneless time is ambiguous. ``datetime.fromisoformat`` reads ``Z`` since 3.11.
-    """
-    try:
-        value = datetime.fromisoformat(str(text).strip())
-    except ValueError:
-        raise ValueError("recovery_point_before '%s' is not an ISO 8601 time; write it like 2026-11-21T10:00:00Z"
-                         % text) from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("recovery_point_before '%s' has no time zone, so it is ambiguous: add Z for UTC or an "
-                         "offset such as +01:00" % text)
-    return value
 
 
 def _listing(points: List[RecoveryPoint]) -> str:

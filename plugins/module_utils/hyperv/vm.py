@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils import wql
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance, Reference
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance, Reference
+from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import cim_time
 
 REPLICATION_STATES = {
     0: "Disabled", 1: "Ready for replication", 2: "Waiting to complete initial replication", 3: "Replicating",
@@ -45,7 +48,7 @@ _GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f
 LOOKUP_CHUNK = 40
 
 
-class VmLookupError(Exception):
+class VmLookupError(HypervError):
     """Names that match no VM, or more than one."""
 
 
@@ -55,11 +58,6 @@ def is_guid(text: str) -> bool:
 
 def _name(table: Dict[int, str], value: Optional[int]) -> str:
     return table.get(value, "Unknown (%s)" % value) if value is not None else "Unknown"
-
-
-def cim_time(value: object) -> Optional[datetime]:
-    """A CIM datetime, or None for NULL and for Windows' "never" (FILETIME 0, year 1601)."""
-    return value if isinstance(value, datetime) and value.year > 1601 else None
 
 
 @dataclass

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator, List, Mapping, Sequence, TypeVar
 
+from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
+
 T = TypeVar("T")
 
 # Characters XML 1.0 cannot carry at all, and control characters no Hyper-V name contains: refusing them
@@ -21,12 +23,16 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\ufff
 _PROPERTY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+class UnfitValue(HypervError, ValueError):
+    """A value no WQL literal can carry: no VM, point or job can have it either."""
+
+
 def _check(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError("WQL values must be strings, not %s" % type(value).__name__)
     bad = _FORBIDDEN.search(value)
     if bad:
-        raise ValueError("%r contains the control character U+%04X, which a WQL query cannot carry"
+        raise UnfitValue("%r contains the control character U+%04X, which a WQL query cannot carry"
                          % (value, ord(bad.group())))
     return value
 

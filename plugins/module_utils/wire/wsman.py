@@ -18,6 +18,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, List, Optional, Protocol, Sequence, Tuple
 
+from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
+
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSMAN = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
@@ -50,8 +52,10 @@ def qname(namespace: str, local: str) -> str:
     return "{%s}%s" % (namespace, local)
 
 
-class WSManError(Exception):
-    """Base of every error raised by the WS-Man layer; ``str()`` is safe to show to a user."""
+class WSManError(HypervError):
+    """Base of every error raised by the WS-Man layer: the host's answer, or the lack of one."""
+
+    about_host = True
 
 
 class WSManTransportError(WSManError):
@@ -142,11 +146,15 @@ class WSManClient:
         body = self._send(ACTION_GET, resource_uri, selectors, None)
         return _only_child(body, "GetResponse")
 
-    def enumerate(self, resource_uri: str, wql: str, max_elements: int = 32000) -> EnumerationBatch:
-        """Optimized Enumerate with a WQL filter; the first batch comes back in the response."""
+    def enumerate(self, resource_uri: str, wql: str, max_elements: int = 32000,
+                  mode: Optional[str] = None) -> EnumerationBatch:
+        """Optimized Enumerate with a WQL filter; the first batch comes back in the response. ``mode``
+        ``EnumerateEPR`` asks for the instances' endpoint references instead of the instances."""
         request = ET.Element(qname(ENUMERATION, "Enumerate"))
         ET.SubElement(request, qname(WSMAN, "OptimizeEnumeration"))
         ET.SubElement(request, qname(WSMAN, "MaxElements")).text = str(max_elements)
+        if mode:
+            ET.SubElement(request, qname(WSMAN, "EnumerationMode")).text = mode
         ET.SubElement(request, qname(WSMAN, "Filter"), Dialect=WQL_DIALECT).text = wql
         body = self._send(ACTION_ENUMERATE, resource_uri, (), request)
         return _read_batch(_child(body, ENUMERATION, "EnumerateResponse"))

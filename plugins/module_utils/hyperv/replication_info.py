@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ansible_collections.hyperv.replica.plugins.module_utils import recovery_points, wql
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import (
-    HEALTH, LOOKUP_CHUNK, MODE_NONE, REPLICATION_STATES, REPLICATION_TYPES, VM, cim_time, find_vms, replicated_vms)
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
+    HEALTH, LOOKUP_CHUNK, MODE_NONE, REPLICATION_STATES, REPLICATION_TYPES, VM, find_vms, replicated_vms)
+from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import cim_time, iso_utc
 
 # Microsoft:<VM GUID>\HVR (Windows 8) or Microsoft:<VM GUID>\HVR\<n>, n = 0 primary/simple, 1 extended (notes 6.1, 6.2).
 _HVR_ID = re.compile(r"^Microsoft:\{?([0-9A-Fa-f-]{36})\}?\\HVR(?:\\(\d+))?$", re.IGNORECASE)
@@ -110,8 +113,8 @@ class VmInfo:
             "name": vm.name, "id": vm.id, "power_state": vm.power_name, "mode": vm.mode_name,
             "state": _name(REPLICATION_STATES, state), "state_code": state,
             "health": _name(HEALTH, rel.health if rel else vm.health),
-            "last_replication_time": recovery_points.iso_utc(rel.last_replication if rel else vm.last_replication),
-            "last_application_consistent_replication_time": recovery_points.iso_utc(
+            "last_replication_time": iso_utc(rel.last_replication if rel else vm.last_replication),
+            "last_application_consistent_replication_time": iso_utc(
                 rel.last_application_consistent if rel else vm.last_application_consistent),
             "last_replication_type": _name(REPLICATION_TYPES,
                                            rel.last_replication_type if rel else vm.last_replication_type),

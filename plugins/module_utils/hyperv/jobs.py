@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterable, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils import wql
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Instance
-from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
+from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 JOB_STATES = {
     2: "New", 3: "Starting", 4: "Running", 5: "Suspended", 6: "Shutting Down", 7: "Completed",
@@ -20,9 +21,6 @@ JOB_STATES = {
 SUCCEEDED = frozenset((7, 32768))
 # 11 (Service) is a vendor problem state; like libvirt we stop there rather than poll until the timeout.
 FAILED = frozenset((8, 9, 10, 11))
-
-# JobType of the jobs the replication service's methods start (hyperv-replica-wmi notes 4.3).
-JOB_TYPES = {"InitiateFailover": 97, "RevertFailover": 98}
 
 # Job ids per WQL query: a poll of hundreds of jobs stays within a few requests, far below the envelope size and
 # below the number of OR keywords past which WMI answers WBEM_E_QUOTA_VIOLATION (a limit Microsoft leaves unstated).
@@ -87,7 +85,7 @@ def read_jobs(cim: CimClient, job_ids: Iterable[str]) -> Dict[str, Job]:
 
 def existing_ids(cim: CimClient, job_types: Iterable[int]) -> FrozenSet[str]:
     """InstanceIDs (upper case) of the host's jobs of these types, read before a run starts its own: a finished job
-    found after a lost answer is ours only if it is not among them (probe.py)."""
+    found after a lost answer is ours only if it is not among them (operations.py)."""
     types = sorted(set(job_types))
     if not types:
         return frozenset()

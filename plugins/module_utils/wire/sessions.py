@@ -15,7 +15,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import MessageSender
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import MessageSender
 
 
 class SessionPool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any, NamedTuple, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.report_text import clean_text, human_seconds, one_line
+from ansible_collections.hyperv.replica.plugins.module_utils.report.wording import clean_text, human_seconds, one_line
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import utc_time
 
 STEPS = ("precheck", "failover", "checks", "revert")

@@ -11,15 +11,16 @@ from typing import Any, Callable, Dict
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hyperv.replica.plugins.module_utils import (
-    drill_report, report_html, report_json, report_junit, report_markdown)
+from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
+from ansible_collections.hyperv.replica.plugins.module_utils.report import (
+    render_html, render_json, render_junit, render_markdown, verdicts)
 
 # Format name -> (file name, renderer). The file names are what CI jobs and auditors are told to look for.
 FORMATS: Dict[str, Any] = {
-    "json": ("report.json", report_json.render),
-    "junit": ("report.xml", report_junit.render),
-    "markdown": ("report.md", report_markdown.render),
-    "html": ("report.html", report_html.render),
+    "json": ("report.json", render_json.render),
+    "junit": ("report.xml", render_junit.render),
+    "markdown": ("report.md", render_markdown.render),
+    "html": ("report.html", render_html.render),
 }
 
 
@@ -48,9 +49,9 @@ def run_report(module: AnsibleModule) -> None:
     params = module.params
     dest = os.path.abspath(params["dest"])
     try:
-        report = drill_report.build_report(params["records"], params["settings"] or {}, title=params["title"],
+        report = verdicts.build_report(params["records"], params["settings"] or {}, title=params["title"],
                                            lost_hosts=params["lost_hosts"])
-    except drill_report.RecordError as exc:
+    except HypervError as exc:
         module.fail_json(msg="drill_report: %s" % exc)
     # Rendered before anything is written: a renderer error leaves the previous report whole.
     texts = _render_all(report, params["formats"])
@@ -62,12 +63,12 @@ def run_report(module: AnsibleModule) -> None:
                 _write(module, files[name], text)
         except OSError as exc:
             module.fail_json(msg="cannot write the drill report to %s: %s" % (dest, exc), report=report)
-    for vm in drill_report.left_failed_over(report):
+    for vm in verdicts.left_failed_over(report):
         module.warn("LEFT FAILED OVER: %s" % vm)
     recorded = {str(record.get("host")) for record in params["records"]}
     lost = [host for host in report["hosts"] if host["name"] in params["lost_hosts"] and host["name"] not in recorded]
     for host in lost:
         module.warn(host["error"])
     module.exit_json(changed=not module.check_mode, report=report, files=files, dest=dest, result=report["result"],
-                     left_failed_over=drill_report.left_failed_over(report), lost_hosts=[h["name"] for h in lost],
-                     table=report_markdown.summary_table(report), msg=drill_report.summary(report))
+                     left_failed_over=verdicts.left_failed_over(report), lost_hosts=[h["name"] for h in lost],
+                     table=render_markdown.summary_table(report), msg=verdicts.summary(report))

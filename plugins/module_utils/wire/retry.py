@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError, WSManFault, WSManTransportError
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManError, WSManFault, WSManTransportError
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any, Iterable
 
-from ansible_collections.hyperv.replica.plugins.module_utils.report_text import (
+from ansible_collections.hyperv.replica.plugins.module_utils.report.wording import (
     TABLE_HEADERS, clean_text, counts_line, format_time, human_seconds, left_failed_over, one_line, powershell_quote,
     problems, result_word, stranded_note, vm_cells)
 

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, hyperv.replica contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Failing over and reverting Replica VMs: what each VM needs, doing it, and what happened.
+"""Failing over and reverting Replica VMs: which method each VM needs, with which recovery point, and what happened.
 
 Idempotency comes from the VM's replication state (hyperv-replica-wmi notes 2.3, 3.1-3.4): a VM already
 where it should be is left alone; a VM where the operation is impossible gets a message naming it, its
-state and the way out, and the other VMs of the call go on.
+state and the way out, and the other VMs of the call go on. Calling, waiting and reading back are converge.py's.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils import jobs, operations, recovery_points, wql
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import CimClient, Reference
-from ansible_collections.hyperv.replica.plugins.module_utils.vm import (
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import INITIATE_FAILOVER, REVERT_FAILOVER
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     COMMITTED, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF,
-    RECOVERED, REPLICATING, REPLICATION_STATES, SYNCED_COMPLETE, VM, find_vms, read_vms)
-from ansible_collections.hyperv.replica.plugins.module_utils.waiter import Waiter
-from ansible_collections.hyperv.replica.plugins.module_utils.wsman import WSManError
+    RECOVERED, REPLICATING, SYNCED_COMPLETE, VM, find_vms, read_vms)
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 FAILED_OVER = "failed_over"
 REVERTED = "reverted"
@@ -30,15 +31,6 @@ _RESUME_FIRST = (7, 9, 10, 11, 15)
 FAILOVER_IN_PROGRESS = 12
 # What a failover to the latest point in time (SnapshotSettingData NULL) reports as its recovery point.
 LATEST_POINT = {"id": None, "name": "latest", "type": "latest", "created": None}
-
-
-@dataclass
-class Plan:
-    """What one VM needs: ``method`` to call, nothing (both empty), or an ``error`` explaining why not."""
-
-    method: str = ""
-    expected_state: Optional[int] = None
-    error: str = ""
 
 
 def _mode_error(vm: VM) -> str:
@@ -82,13 +74,13 @@ def plan_failover(vm: VM) -> Plan:
                           "back to Replicating and run again" % (vm.label, vm.state_name))
     if vm.power != POWER_OFF:
         return Plan(error=_must_be_off(vm, "failover"))
-    return Plan(method="InitiateFailover", expected_state=RECOVERED)
+    return Plan(method=INITIATE_FAILOVER)
 
 
 def plan_revert(vm: VM) -> Plan:
     if vm.mode == MODE_PRIMARY and vm.state == SYNCED_COMPLETE:
         # A primary prepared for planned failover: Stop-VMFailover cancels it with RevertFailover.
-        return Plan(method="RevertFailover", expected_state=REPLICATING)
+        return Plan(method=REVERT_FAILOVER)
     if vm.mode not in _REPLICA_MODES:
         return Plan(error=_mode_error(vm))
     if vm.state == REPLICATING:
@@ -100,7 +92,7 @@ def plan_revert(vm: VM) -> Plan:
                           "Get-VMReplication" % (vm.label, vm.state_name))
     if vm.power != POWER_OFF:
         return Plan(error=_must_be_off(vm, "revert"))
-    return Plan(method="RevertFailover", expected_state=REPLICATING)
+    return Plan(method=REVERT_FAILOVER)
 
 
 def plan(vm: VM, desired: str) -> Plan:
@@ -108,42 +100,40 @@ def plan(vm: VM, desired: str) -> Plan:
 
 
 @dataclass
-class VmResult:
-    """What the module reports for one VM."""
+class FailoverResult(VmResult):
+    """What the failover module reports for one VM: a VmResult and the recovery point it failed over to."""
 
-    vm: VM
-    plan: Plan
-    changed: bool = False
-    state_after: str = ""
     recovery_point: Optional[Dict[str, Any]] = None
     point: Optional[recovery_points.RecoveryPoint] = None
-    job: Optional[jobs.Job] = None
-    # Seconds on the run's waiter: ready to start, request sent, host answered (a job started, or the work was
-    # done at once), job seen finished.
-    queued_at: Optional[float] = None
-    invoked_at: Optional[float] = None
-    started_at: Optional[float] = None
-    finished_at: Optional[float] = None
-    error: str = ""
-    # Something the operator should know that is not an error (shown as a warning), e.g. a lost answer resolved.
-    note: str = ""
+
+    def state_after(self) -> str:
+        if self.after is not None:
+            return self.after.state_name
+        if self.changed and self.call is not None and self.call.dry_run and self.call.method.leads_to:
+            return self.call.method.leads_to.name  # check mode: where the call would lead
+        return self.vm.state_name
 
     def timings(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]]) -> Dict[str, Optional[str]]:
-        moments = (("queued", self.queued_at), ("invoked", self.invoked_at), ("job_started", self.started_at),
-                   ("job_finished", self.finished_at))
+        call = self.call
+        moments = (("queued", call.queued_at if call else None), ("invoked", call.invoked_at if call else None),
+                   ("job_started", call.started_at if call else None),
+                   ("job_finished", call.finished_at if call else None))
         return {key: timestamp(value) if timestamp else None for key, value in moments}
 
     def as_dict(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]] = None) -> Dict[str, Any]:
         """The module's entry for this VM; ``timestamp`` turns the run's seconds into times of day."""
+        call = self.call
+        job = call.job if call else None
         waited = None
-        if self.invoked_at is not None and self.finished_at is not None:
-            waited = round(self.finished_at - self.invoked_at, 3)
+        if call is not None and call.invoked_at is not None and call.finished_at is not None:
+            waited = round(call.finished_at - call.invoked_at, 3)
         return {
-            "name": self.vm.name, "id": self.vm.id, "changed": self.changed, "operation": self.plan.method or None,
-            "state_before": self.vm.state_name, "state_after": self.state_after or self.vm.state_name,
+            "name": self.vm.name, "id": self.vm.id, "changed": self.changed,
+            "operation": self.plan.method.name if self.plan.method else None,
+            "state_before": self.vm.state_name, "state_after": self.state_after(),
             "mode": self.vm.mode_name, "power_state": self.vm.power_name, "recovery_point": self.recovery_point,
-            "job_id": self.job.id if self.job else None, "job_state": self.job.state_name if self.job else None,
-            "percent_complete": self.job.percent if self.job else None, "seconds_waited": waited,
+            "job_id": job.id if job else None, "job_state": job.state_name if job else None,
+            "percent_complete": job.percent if job else None, "seconds_waited": waited,
             "timings": self.timings(timestamp),
             "error": self.error or None,
         }
@@ -175,56 +165,28 @@ class Request:
             recovery_points.LATEST, recovery_points.LATEST_APPLICATION_CONSISTENT)
 
 
-def replication_service(cim: CimClient) -> Reference:
-    """The host's single Msvm_ReplicationService (Microsoft's samples take the first result too)."""
-    services = cim.query(wql.select("Msvm_ReplicationService"))
-    if not services:
-        raise WSManError("the host has no Msvm_ReplicationService: is the Hyper-V role installed?")
-    return services[0].reference()
-
-
-class ReplicaRun:
-    """One module run: plan every VM, start what needs starting, wait, and read back the truth."""
+class FailoverRun:
+    """One failover module run: plan every VM from its state, choose the recovery points, then converge."""
 
     def __init__(self, cim: CimClient, waiter: Waiter) -> None:
         self.cim = cim
-        self.waiter = waiter
-        # Poll ticks spent waiting for jobs (each reads every pending job with one query per jobs.POLL_CHUNK).
-        self.polls = 0
+        self.converge = Converge(cim, waiter)
         # Recovery point id or name -> label of the VM that has it ("" for none), looked up once per run.
         self._owners: Dict[str, str] = {}
 
-    def converge(self, request: Request) -> List[VmResult]:
+    @property
+    def polls(self) -> int:
+        """Poll ticks spent waiting for jobs (each reads every pending job with one query per jobs.POLL_CHUNK)."""
+        return self.converge.polls
+
+    def run(self, request: Request) -> List[FailoverResult]:
         vms = find_vms(self.cim, request.vms)
-        results = [VmResult(vm=vm, plan=plan(vm, request.desired)) for vm in vms]
-        for result in results:
-            result.error = result.plan.error
-        acting = [r for r in results if r.plan.method and not r.error]
-        self._choose_points([r for r in acting if r.plan.method == "InitiateFailover"], request)
-        acting = [r for r in acting if not r.error]
-        if request.check_mode:
-            for result in acting:
-                result.changed = True
-                result.state_after = REPLICATION_STATES[result.plan.expected_state or 0]
-            return results
-        if acting:
-            self._start(replication_service(self.cim), acting, request.max_concurrent)
-            started = [r for r in acting if r.job and not r.error]
-            try:
-                if request.wait and started:
-                    self._wait(started)
-                self._read_back(results)
-            except WSManError as exc:
-                # Operations already started must still be reported: say what is unknown instead of failing blind.
-                for result in acting:
-                    if result.changed and not result.error:
-                        result.error = ("%s on VM %s was started (job %s) but its outcome could not be read: %s; "
-                                        "check the VM with Get-VMReplication" % (
-                                            result.plan.method, result.vm.label,
-                                            result.job.id if result.job else "none", exc))
+        results = [FailoverResult(vm=vm, plan=plan(vm, request.desired)) for vm in vms]
+        self._choose_points([r for r in results if r.acting and r.plan.method is INITIATE_FAILOVER], request)
+        self.converge.apply(list(results), request.max_concurrent, request.wait, request.check_mode)
         return results
 
-    def _choose_points(self, failing_over: List[VmResult], request: Request) -> None:
+    def _choose_points(self, failing_over: List[FailoverResult], request: Request) -> None:
         """Pick each VM's recovery point before anything starts (in check mode too: a wrong point is the same
         mistake there). The points of all these VMs come in one query, not one per VM."""
         if not failing_over:
@@ -238,10 +200,11 @@ class ReplicaRun:
             try:
                 point = self._choose(by_vm.get(result.vm.id, []), result.vm, request, [r.vm for r in failing_over])
             except recovery_points.RecoveryPointError as exc:
-                result.error = str(exc)
+                result.problem = str(exc)
                 continue
             result.point = point
             result.recovery_point = point.as_dict()
+            result.plan.inputs["SnapshotSettingData"] = point.reference()
 
     def _choose(self, points: List[recovery_points.RecoveryPoint], vm: VM, request: Request,
                 known: List[VM]) -> recovery_points.RecoveryPoint:
@@ -273,56 +236,3 @@ class ReplicaRun:
         if owner is None:
             owner = read_vms(self.cim, [found.vm_id]).get(found.vm_id)
         return owner.label if owner else found.vm_id
-
-    def _start(self, service: Reference, acting: List[VmResult], max_concurrent: int) -> None:
-        calls = []
-        for result in acting:
-            params: Dict[str, Any] = {"ComputerSystem": result.vm.reference()}
-            if result.point is not None:
-                params["SnapshotSettingData"] = result.point.reference()
-            calls.append(operations.Start(label=result.vm.label, method=result.plan.method, params=params,
-                                          state=result.vm.state_name, done_state=result.plan.expected_state,
-                                          job_type=jobs.JOB_TYPES.get(result.plan.method)))
-        known = jobs.existing_ids(self.cim, [c.job_type for c in calls if c.job_type is not None])
-        operations.start_all(self.cim, service, calls, max_concurrent, self.waiter.elapsed, known)
-        for result, call in zip(acting, calls):
-            result.queued_at, result.invoked_at = call.queued_at, call.invoked_at
-            result.error, result.note = call.error, call.note
-            result.changed = call.accepted
-            if call.accepted:
-                result.started_at = call.answered_at
-            if call.done:
-                result.finished_at = call.answered_at
-            if call.job_id:
-                result.job = jobs.Job(id=call.job_id, state=2)
-
-    def _wait(self, started: List[VmResult]) -> None:
-        by_id = {r.job.id: r for r in started if r.job}
-        seen = jobs.wait_for_jobs(self.cim, list(by_id), self.waiter)
-        self.polls += seen.polls
-        for job_id, job in seen.jobs.items():
-            result = by_id[job_id]
-            result.job = job
-            if job.finished:
-                result.finished_at = job.seen_at
-            if job.finished and not job.succeeded and not job.vanished:
-                result.error = "%s on VM %s failed: %s" % (result.plan.method, result.vm.label, job.error())
-            elif not job.finished:
-                result.error = ("%s on VM %s is still in progress after %ds (job %s %s, %s%% complete); the job was "
-                                "left running: run the task again once it has finished, or give it a longer wait_timeout" % (
-                                    result.plan.method, result.vm.label, int(self.waiter.elapsed()), job.id,
-                                    job.state_name, job.percent if job.percent is not None else "?"))
-
-    def _read_back(self, results: List[VmResult]) -> None:
-        now = read_vms(self.cim, [r.vm.id for r in results])
-        for result in results:
-            current = now.get(result.vm.id)
-            if current is None:
-                continue
-            result.state_after = current.state_name
-            job = result.job
-            if job and job.vanished and result.plan.expected_state != current.state:
-                # The job was removed before we saw it end; the VM state says it did not do its work.
-                result.error = "%s on VM %s: its job %s is gone and the VM is %s, not %s" % (
-                    result.plan.method, result.vm.label, job.id, current.state_name,
-                    REPLICATION_STATES.get(result.plan.expected_state or 0))

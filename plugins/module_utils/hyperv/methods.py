@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Hyper-V methods the collection calls, as data: one entry per method says all that the rest of the code needs.
+
+An entry names the class the method lives on and how the instance to call it on is found (the host's single
+service, the VM itself, or a component of the VM), its parameters in and out with their CIM types, the JobTypes of
+the job it may start, and the state it leaves the VM in. operations.py calls any entry, probe.py settles a lost
+answer from it, and converge.py waits and reads back by it; adding a method is adding an entry here (docs/design.md,
+"Adding a Hyper-V method"). Signatures and job types: hyperv-replica-wmi notes 1.2 and 4.3; MicrosoftDocs/win32
+``desktop-src/HyperV_v2/<method>-<class>.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
+    POWER_STATES, RECOVERED, REPLICATING, REPLICATION_STATES, VM)
+
+# How the instance a method is invoked on is found.
+SERVICE = "service"      # the host's one instance of the class (Msvm_ReplicationService, ...): one query a run
+SYSTEM = "system"        # the VM's own Msvm_ComputerSystem
+COMPONENT = "component"  # the VM's instance of the class (Msvm_ShutdownComponent, ...), by its SystemName key
+
+
+@dataclass(frozen=True)
+class Param:
+    """A method parameter: its CIM type as the MOF declares it ("ref", "string", "uint16", "boolean", "datetime"; "[]"
+    for an array). ``embedded`` names the class of the instance a string parameter marked EmbeddedInstance
+    carries: the caller passes an cim.values.Instance of that class, sent as CIM-XML."""
+
+    name: str
+    cim_type: str
+    embedded: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a method leaves the VM: one of its states at a value. ``state`` is the replication state
+    (ReplicationState), ``power`` the power state (EnabledState); both are read with the VM."""
+
+    attribute: str
+    value: int
+
+    def reached(self, vm: Optional[VM]) -> bool:
+        return vm is not None and getattr(vm, self.attribute) == self.value
+
+    @property
+    def name(self) -> str:
+        names = REPLICATION_STATES if self.attribute == "state" else POWER_STATES
+        return names.get(self.value, "Unknown (%s)" % self.value)
+
+
+def replication(state: int) -> Outcome:
+    return Outcome("state", state)
+
+
+def power(state: int) -> Outcome:
+    return Outcome("power", state)
+
+
+JOB = Param("Job", "ref")
+
+
+@dataclass(frozen=True)
+class Method:  # pylint: disable=too-many-instance-attributes
+    """One Hyper-V method and what comes of calling it."""
+
+    name: str
+    cim_class: str
+    target: str
+    inputs: Tuple[Param, ...] = ()
+    outputs: Tuple[Param, ...] = (JOB,)
+    # The JobType of the Msvm_ConcreteJob it starts (notes 4.3): how a lost answer's job is told from others.
+    job_types: FrozenSet[int] = frozenset()
+    leads_to: Optional[Outcome] = None
+    # The input that names the VM the method works on, for a method of a service ("" when the target is the VM or
+    # one of its components): the caller passes the VM, never this parameter.
+    system_input: str = ""
+    # The cmdlet that shows an operator what the VM is doing, for messages that send them to look.
+    check_with: str = "Get-VMReplication"
+
+    def output_types(self) -> Dict[str, str]:
+        return {param.name: param.cim_type for param in self.outputs}
+
+    def arguments(self, vm: VM, inputs: Mapping[str, Any]) -> Dict[str, Any]:
+        """The parameters of a call on ``vm``'s behalf: the VM's own reference where the method takes one, then
+        ``inputs``. A name the method does not declare is a bug of the caller, stopped here rather than sent."""
+        declared = {param.name for param in self.inputs}
+        unknown = sorted(set(inputs) - declared) + ([self.system_input] if self.system_input in inputs else [])
+        if unknown:
+            raise ValueError("%s.%s has no input %s" % (self.cim_class, self.name, ", ".join(unknown)))
+        arguments: Dict[str, Any] = {self.system_input: vm.reference()} if self.system_input else {}
+        arguments.update(inputs)
+        return arguments
+
+    def describe(self, vm: VM) -> str:
+        """The VM's state that this method changes, by name (its replication state unless the method says power)."""
+        return vm.power_name if self.leads_to is not None and self.leads_to.attribute == "power" else vm.state_name
+
+
+REPLICATION_SERVICE = "Msvm_ReplicationService"
+COMPUTER_SYSTEM = Param("ComputerSystem", "ref")
+
+INITIATE_FAILOVER = Method(
+    "InitiateFailover", REPLICATION_SERVICE, SERVICE,
+    inputs=(COMPUTER_SYSTEM, Param("SnapshotSettingData", "ref")),  # NULL: the latest point in time
+    job_types=frozenset({97}), leads_to=replication(RECOVERED), system_input="ComputerSystem")
+
+REVERT_FAILOVER = Method(
+    "RevertFailover", REPLICATION_SERVICE, SERVICE, inputs=(COMPUTER_SYSTEM,),
+    job_types=frozenset({98}), leads_to=replication(REPLICATING), system_input="ComputerSystem")
+
+# Every method the collection calls, by name.
+METHODS = {method.name: method for method in (INITIATE_FAILOVER, REVERT_FAILOVER)}

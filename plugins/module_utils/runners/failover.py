@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, hyperv.replica contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The failover module's body: parameters in, the domain run, one Ansible result out."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hyperv.replica.plugins.module_utils import timefmt
+from ansible_collections.hyperv.replica.plugins.module_utils.connection import Connection
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FailoverResult, FailoverRun, Request
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
+from ansible_collections.hyperv.replica.plugins.module_utils.runners.common import fail, on_host
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
+
+
+def _diff(results: List[FailoverResult]) -> Dict[str, Any]:
+    before = {"%s (%s)" % (r.vm.name, r.vm.id): r.vm.state_name for r in results}
+    after = {"%s (%s)" % (r.vm.name, r.vm.id): r.state_after() for r in results}
+    return {"before": before, "after": after}
+
+
+def _summary(results: List[FailoverResult], desired: str) -> str:
+    failed = [r for r in results if r.error]
+    if failed:
+        return "%d of %d VMs failed: %s" % (len(failed), len(results), " | ".join(r.error for r in failed))
+    changed = sum(1 for r in results if r.changed)
+    return "%d of %d VMs %s, %d already were" % (changed, len(results), desired.replace("_", " "),
+                                                 len(results) - changed)
+
+
+def _request(module: AnsibleModule) -> Request:
+    params = module.params
+    before = None
+    if params.get("recovery_point_before"):
+        try:
+            before = timefmt.parse_zoned_time(params["recovery_point_before"], "recovery_point_before")
+        except ValueError as exc:
+            fail(module, str(exc))
+    return Request(vms=params["vms"], desired=params["state"],
+                   recovery_point=params["recovery_point"] or recovery_points.LATEST, wait=params["wait"],
+                   check_mode=module.check_mode, recovery_point_before=before, max_concurrent=params["max_concurrent"])
+
+
+def run_failover(module: AnsibleModule) -> None:
+    request = _request(module)
+    waiter = Waiter(timeout=module.params["wait_timeout"], interval=module.params["poll_interval"])
+
+    def work(connection: Connection) -> Dict[str, Any]:
+        run = FailoverRun(connection.cim, waiter)
+        results = run.run(request)
+        result: Dict[str, Any] = {
+            "changed": any(r.changed for r in results),
+            "vms": [r.as_dict(waiter.timestamp) for r in results],
+            "msg": _summary(results, request.desired),
+            "stats": dict(connection.stats(), polls=run.polls, seconds=round(waiter.elapsed(), 3)),
+        }
+        for noted in (r for r in results if r.note):
+            module.warn("VM %s: %s on it: %s" % (noted.vm.label, noted.plan.method.name if noted.plan.method else "",
+                                                 noted.note))
+        if module._diff:  # pylint: disable=protected-access
+            result["diff"] = _diff(results)
+        return result
+
+    # Reads are retried within what is left of wait_timeout (retry.py).
+    result = on_host(module, work, request.max_concurrent, Retry(budget=waiter.remaining))
+    if any(vm["error"] for vm in result["vms"]):
+        module.fail_json(**result)
+    module.exit_json(**result)
