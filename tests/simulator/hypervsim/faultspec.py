@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import faults, hostile
-from .schema import METHODS
 
 LATENCY, DROP, FAULT, JOB, JOB_SECONDS, BODY = "latency_ms", "drop", "fault", "job", "job_seconds", "body"
 EFFECTS = (LATENCY, DROP, FAULT, JOB, JOB_SECONDS, BODY)
@@ -109,7 +108,9 @@ def _choice(value: Any, choices: tuple[str, ...], where: str) -> str:
 
 
 def known_methods() -> tuple[str, ...]:
-    return tuple(method for by_class in METHODS.values() for method in by_class)
+    # Imported here: the table imports the model, which imports the fleet loader, which imports this module.
+    from . import methods  # pylint: disable=import-outside-toplevel
+    return methods.names()
 
 
 def canonical_operation(value: Any, where: str) -> str:

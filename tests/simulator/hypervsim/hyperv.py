@@ -75,7 +75,8 @@ class VirtualMachine:  # pylint: disable=too-many-instance-attributes
 class JobRules(Protocol):  # pylint: disable=too-few-public-methods
     """Fault-injection rules that may change how a new job ends (the simulator's injector)."""
 
-    def job_plan(self, job_type: int, vm_id: str, plan: jobmod.JobPlan, may_change_result: bool) -> jobmod.JobPlan:
+    def job_plan(self, kind: jobmod.JobKind, vm_id: str, plan: jobmod.JobPlan,
+                 may_change_result: bool) -> jobmod.JobPlan:
         """The plan, with the first matching rules applied."""
 
 
@@ -153,37 +154,38 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             return [vm]
         return [v for v in self.vms if v.name.lower() == name_or_id.lower()]
 
-    def start_job(self, vm: VirtualMachine, job_type: int, owner: str, *, error: jobmod.JobError | None = None,
-                  on_success: Callable[[], None] | None = None,
+    def start_job(self, vm: VirtualMachine, kind: jobmod.JobKind, owner: str, *,
+                  error: jobmod.JobError | None = None, on_success: Callable[[], None] | None = None,
                   on_failure: Callable[[], None] | None = None) -> str:
         """Create a job affecting vm; its effect is applied lazily when its duration has passed.
 
         error is given for a job the model itself fails (invalid_state: job); otherwise the job ends as the VM's
         job_result (failover jobs only) or an injected rule says.
         """
-        plan = self.job_plan(vm, job_type, may_change_result=error is None)
+        plan = self.job_plan(vm, kind, may_change_result=error is None)
         duration = plan.seconds if plan.seconds is not None else (
             vm.job_seconds if vm.job_seconds is not None else self.config.job_seconds)
         warning, hang = None, None
         if error is None:
             if plan.result == "exception":
-                error = jobmod.job_error(vm.name, vm.id, plan.error_code, job_type)
+                error = jobmod.job_error(vm.name, vm.id, plan.error_code, kind)
             elif plan.result == "warnings":
-                warning = jobmod.job_warning(vm.name, vm.id, job_type)
+                warning = jobmod.job_warning(vm.name, vm.id, kind)
             elif plan.result == "hang":
                 hang = plan.hang_percent
-        job = jobmod.Job(instance_id=str(uuid.uuid4()).upper(), job_type=job_type, vm_id=vm.id, owner=owner,
+        job = jobmod.Job(instance_id=str(uuid.uuid4()).upper(), kind=kind, vm_id=vm.id, owner=owner,
                          submitted=self.now(), duration=duration, on_success=on_success, on_failure=on_failure,
                          error=error, warning=warning, hang_percent=hang, removal_after=self.config.time_before_removal)
         self.jobs[job.instance_id] = job
         vm.pending_jobs.append(job.instance_id)
         return job.instance_id
 
-    def job_plan(self, vm: VirtualMachine, job_type: int, may_change_result: bool) -> jobmod.JobPlan:
-        """The VM's job_result (it applies to the three failover methods, as fail_jobs did), then the rules."""
-        plan = jobmod.JobPlan(result=vm.job_result if job_type in jobmod.FAILOVER_JOBS else "completed")
+    def job_plan(self, vm: VirtualMachine, kind: jobmod.JobKind, may_change_result: bool) -> jobmod.JobPlan:
+        """The VM's job_result (for the kinds of job that follow it: the three failover methods, as fail_jobs did),
+        then the rules."""
+        plan = jobmod.JobPlan(result=vm.job_result if kind.follows_vm_job_result else "completed")
         if self.job_rules is not None:
-            plan = self.job_rules.job_plan(job_type, vm.id, plan, may_change_result)
+            plan = self.job_rules.job_plan(kind, vm.id, plan, may_change_result)
         return plan
 
     def owner_vm(self, keys: Iterable[str]) -> VirtualMachine | None:

@@ -137,10 +137,11 @@ class FaultInjector:
 
     # ------------------------------------------------------------ jobs
 
-    def job_plan(self, job_type: int, vm_id: str, plan: jobmod.JobPlan, may_change_result: bool) -> jobmod.JobPlan:
+    def job_plan(self, kind: jobmod.JobKind, vm_id: str, plan: jobmod.JobPlan,
+                 may_change_result: bool) -> jobmod.JobPlan:
         """The plan of a new job with the first matching job and job_seconds rules applied.  A job the model
         already fails (invalid_state: job) keeps its result; only its duration can change."""
-        operation = "Invoke:" + jobmod.JOB_METHODS.get(job_type, "?")
+        operation = "Invoke:" + kind.method
         if may_change_result:
             result = self._first(JOB, operation, vm_id)
             if result is not None:

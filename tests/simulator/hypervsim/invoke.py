@@ -3,17 +3,30 @@
 Strict like the WMI plugin is assumed to be: the _INPUT element and its parameters must be in the class URI's
 namespace, unknown or duplicate parameters are rejected with the invalid-parameter fault, an omitted parameter is
 NULL.  A REF parameter holds a:Address + a:ReferenceParameters directly (libvirt form) or inside an
-a:EndpointReference wrapper; xsi:nil="true" is accepted as NULL (UNCERTAIN on Windows).
+a:EndpointReference wrapper; xsi:nil="true" is accepted as NULL (UNCERTAIN on Windows).  A string parameter marked
+EmbeddedInstance holds CIM-XML text, ``<INSTANCE CLASSNAME=..><PROPERTY NAME=.. TYPE=..><VALUE>..`` (wire notes 2.5,
+libvirt's hypervSerializeEmbeddedParam), read into an EmbeddedInstance.  Every output parameter of the signature
+is written: the values the handler set, NULL for the others.
 """
 
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from dataclasses import dataclass
+
 from . import faults, ns
 from .cim import CimRef, ClassRegistry, ref_content
-from .replica import MethodResult
+from .invocation import MethodResult
+from .methods import Param, Signature
+from .xmlutil import text
 
-Signature = dict[str, tuple[str, bool, str]]
+
+@dataclass
+class EmbeddedInstance:
+    """An instance passed by value: its class name and properties (typed by the TYPE the client wrote)."""
+
+    class_name: str
+    properties: dict[str, Any]
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -84,21 +97,57 @@ def parse_epr(elem: ET.Element, classes: ClassRegistry) -> CimRef:
     return CimRef.make(class_name, keys)
 
 
+def _typed(raw: str, cimtype: str) -> Any:
+    """A scalar's text as the CIM type says: booleans and integers converted, anything else kept as text."""
+    if cimtype == "boolean":
+        if raw.strip().lower() not in ("true", "false"):
+            raise ValueError(f"{raw!r} is not a boolean")
+        return raw.strip().lower() == "true"
+    if cimtype.startswith(("uint", "sint")):
+        return int(raw)
+    return raw
+
+
 def _scalar(elem: ET.Element, cimtype: str) -> Any:
-    if _is_nil(elem):
-        return None
     if cimtype == "datetime":
         # TimeoutPeriod: cim:Datetime / cim:Interval child or text; Windows ignores it for these methods.
         child = next(iter(elem), None)
         return (child.text if child is not None else elem.text or "").strip()
-    raw = (elem.text or "").strip()
-    if cimtype == "boolean":
-        if raw.lower() not in ("true", "false"):
-            raise ValueError(f"{raw!r} is not a boolean")
-        return raw.lower() == "true"
-    if cimtype.startswith(("uint", "sint")):
-        return int(raw)
-    return raw
+    return _typed((elem.text or "").strip(), cimtype)
+
+
+def parse_embedded(raw: str, expected: str) -> EmbeddedInstance:
+    """CIM-XML text -> EmbeddedInstance; ValueError when it is not one instance of the expected class."""
+    if "<!DOCTYPE" in raw or "<!ENTITY" in raw:
+        raise ValueError("an embedded instance must not carry a DTD")
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        raise ValueError(f"the embedded instance is not XML ({exc})") from exc
+    class_name = root.get("CLASSNAME", "")
+    if root.tag != "INSTANCE" or class_name.lower() != expected.lower():
+        raise ValueError(f"expected an embedded {expected} INSTANCE, got {root.tag} {class_name!r}")
+    properties: dict[str, Any] = {}
+    for prop in root:
+        name, cimtype = prop.get("NAME", ""), prop.get("TYPE", "string")
+        if prop.tag == "PROPERTY":
+            value = prop.find("VALUE")
+            properties[name] = None if value is None else _typed(value.text or "", cimtype)
+        elif prop.tag == "PROPERTY.ARRAY":
+            properties[name] = [_typed(v.text or "", cimtype) for v in prop.iterfind("VALUE.ARRAY/VALUE")]
+        else:
+            raise ValueError(f"unexpected {prop.tag} in an embedded instance")
+    return EmbeddedInstance(class_name, properties)
+
+
+def _parameter(elem: ET.Element, param: Param, classes: ClassRegistry) -> Any:
+    if _is_nil(elem):
+        return None
+    if param.cimtype == "ref":
+        return parse_epr(elem, classes)
+    if param.embedded:
+        return parse_embedded(elem.text or "", param.embedded)
+    return _scalar(elem, param.cimtype)
 
 
 def parse_input(body: ET.Element, class_uri: str, method: str, signature: Signature,
@@ -111,36 +160,47 @@ def parse_input(body: ET.Element, class_uri: str, method: str, signature: Signat
     if local.lower() != f"{method}_input".lower() or uri.lower() != class_uri.lower():
         raise faults.schema_validation(f"Expected {{{class_uri}}}{method}_INPUT.")
     params: dict[str, Any] = {}
-    by_lower = {name.lower(): name for name, spec in signature.items() if spec[2] == "in"}
+    by_lower = {name.lower(): name for name, spec in signature.items() if spec.direction == "in"}
     for elem in children[0]:
         puri, plocal = _local(elem.tag)
         name = by_lower.get(plocal.lower())
         if name is None or puri.lower() != class_uri.lower():
             raise faults.invalid_parameter(method, f"Unknown parameter {plocal}.")
-        cimtype, array, _direction = signature[name]
-        if name in params and not array:
+        param = signature[name]
+        if name in params and not param.array:
             raise faults.invalid_parameter(method, f"Parameter {name} given twice.")
         try:
-            value = None if _is_nil(elem) else (parse_epr(elem, classes) if cimtype == "ref" else _scalar(elem, cimtype))
+            value = _parameter(elem, param, classes)
         except ValueError as exc:
             raise faults.invalid_parameter(method, f"Parameter {name}: {exc}.") from exc
-        if array:
+        if param.array:
             params.setdefault(name, []).append(value)
         else:
             params[name] = value
     return params
 
 
-def render_output(class_uri: str, method: str, signature: Signature, result: MethodResult) -> str:
-    """p:<Method>_OUTPUT: out-parameters alphabetically, then ReturnValue."""
-    outs = sorted((n for n, spec in signature.items() if spec[2] == "out"), key=str.lower)
+def _output(name: str, value: Any) -> str:
+    if value is None or value == []:
+        # NULL, written like a NULL property (UNCERTAIN for a Job of a call that returned no job, wire notes 4.3).
+        return f'<p:{name} xmlns:xsi="{ns.XSI}" xsi:nil="true"/>'
     parts = []
-    for name in outs:
-        if name == "Job" and result.job_id is not None:
-            job = CimRef.make("Msvm_ConcreteJob", {"InstanceID": result.job_id})
-            parts.append(f'<p:Job xmlns:a="{ns.ADDRESSING}" xmlns:w="{ns.WSMAN}">{ref_content(job)}</p:Job>')
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, CimRef):
+            parts.append(f'<p:{name} xmlns:a="{ns.ADDRESSING}" xmlns:w="{ns.WSMAN}">{ref_content(item)}</p:{name}>')
+        elif isinstance(item, bool):
+            parts.append(f"<p:{name}>{'true' if item else 'false'}</p:{name}>")
         else:
-            # ReturnValue other than 4096: the Job is NULL, written like a NULL property (UNCERTAIN, wire notes 4.3).
-            parts.append(f'<p:{name} xmlns:xsi="{ns.XSI}" xsi:nil="true"/>')
+            parts.append(f"<p:{name}>{text(str(item))}</p:{name}>")
+    return "".join(parts)
+
+
+def render_output(class_uri: str, method: str, signature: Signature, result: MethodResult) -> str:
+    """p:<Method>_OUTPUT: every out-parameter alphabetically (NULL unless the handler set it), then ReturnValue."""
+    outs = sorted((n for n, spec in signature.items() if spec.direction == "out"), key=str.lower)
+    unknown = set(result.outputs) - set(outs)
+    if unknown:
+        raise ValueError(f"{method} has no output parameter {sorted(unknown)}")
+    parts = [_output(name, result.outputs.get(name)) for name in outs]
     parts.append(f"<p:ReturnValue>{result.return_value}</p:ReturnValue>")
     return f'<p:{method}_OUTPUT xmlns:p="{class_uri}">{"".join(parts)}</p:{method}_OUTPUT>'

@@ -18,20 +18,19 @@ from .schema import CONCRETE_JOB
 NEW, STARTING, RUNNING, COMPLETED, EXCEPTION, COMPLETED_WITH_WARNINGS = 2, 3, 4, 7, 10, 32768
 FAILED, INVALID_STATE = 32768, 32775       # return codes a failing job reports as ErrorCode
 
-# JobType numbers and names (hyperv notes 4.3); the method -> type mapping is [infer] from the names.
-INITIATE_FAILOVER, REVERT_FAILOVER, COMMIT_FAILOVER, STATE_CHANGE = 97, 98, 99, 96
-JOB_NAMES = {
-    INITIATE_FAILOVER: ("Initiate Failover", "Initiating failover"),
-    REVERT_FAILOVER: ("Revert Failover", "Reverting failover"),
-    COMMIT_FAILOVER: ("Commit Failover", "Committing failover"),
-    STATE_CHANGE: ("Replicate State Change", "Changing replication state"),
-}
-# The method whose Invoke starts each job type (for fault rules such as operation: Invoke:InitiateFailover).
-JOB_METHODS = {INITIATE_FAILOVER: "InitiateFailover", REVERT_FAILOVER: "RevertFailover",
-               COMMIT_FAILOVER: "CommitFailover", STATE_CHANGE: "RequestReplicationStateChange"}
-FAILOVER_JOBS = (INITIATE_FAILOVER, REVERT_FAILOVER, COMMIT_FAILOVER)
-_VERBS = {INITIATE_FAILOVER: "initiate failover", REVERT_FAILOVER: "revert failover",
-          COMMIT_FAILOVER: "commit failover", STATE_CHANGE: "change the replication state"}
+
+@dataclass(frozen=True)
+class JobKind:
+    """What a method's jobs are (methods.py gives each method its kind): JobType and the names a job shows (hyperv
+    notes 4.3), the verb its error texts use [infer], the method whose Invoke starts it (for fault rules such as
+    operation: Invoke:InitiateFailover), and whether the VM's job_result setting decides how it ends."""
+
+    job_type: int
+    caption: str
+    description: str
+    verb: str
+    method: str
+    follows_vm_job_result: bool = False
 
 
 @dataclass
@@ -43,18 +42,18 @@ class JobError:
     summary: str
 
 
-def job_error(vm_name: str, vm_id: str, code: int, job_type: int) -> JobError:
+def job_error(vm_name: str, vm_id: str, code: int, kind: JobKind) -> JobError:
     """The ErrorCode and texts of a job that ends in Exception (texts [infer])."""
-    what = _VERBS.get(job_type, "complete the operation")
+    what = kind.verb
     if code == INVALID_STATE:
         return JobError(code, f"'{vm_name}' cannot {what}: the operation is not valid in the current "
                               f"replication state. (Virtual machine ID {vm_id})", f"Failed to {what}.")
     return JobError(code, f"'{vm_name}' failed to {what}. (Virtual machine ID {vm_id})", f"Failed to {what}.")
 
 
-def job_warning(vm_name: str, vm_id: str, job_type: int) -> JobError:
+def job_warning(vm_name: str, vm_id: str, kind: JobKind) -> JobError:
     """What a job that completes with warnings reports: ErrorCode stays 0, the texts say what went wrong [infer]."""
-    what = _VERBS.get(job_type, "complete the operation")
+    what = kind.verb
     return JobError(0, f"'{vm_name}' completed the request to {what} with warnings. (Virtual machine ID {vm_id})",
                     f"The request to {what} completed with warnings.")
 
@@ -74,7 +73,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
     """One Msvm_ConcreteJob; times are monotonic clock readings."""
 
     instance_id: str
-    job_type: int
+    kind: JobKind
     vm_id: str
     owner: str
     submitted: float
@@ -86,6 +85,10 @@ class Job:  # pylint: disable=too-many-instance-attributes
     hang_percent: int | None = None
     finished: bool = False
     removal_after: float = 300.0
+
+    @property
+    def job_type(self) -> int:
+        return self.kind.job_type
 
     @property
     def end_time(self) -> float:
@@ -126,7 +129,7 @@ class Job:  # pylint: disable=too-many-instance-attributes
 
     def instance(self, now: float, wall: Callable[[float], datetime.datetime]) -> Instance:
         state = self.state(now)
-        caption, description = JOB_NAMES.get(self.job_type, ("Job", "Job"))
+        caption, description = self.kind.caption, self.kind.description
         failed = state == EXCEPTION
         report = self.error if failed else self.warning if state == COMPLETED_WITH_WARNINGS else None
         status = {NEW: "Job is queued", STARTING: "Job is starting", RUNNING: "Job is running",

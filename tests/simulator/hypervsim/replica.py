@@ -1,39 +1,20 @@
-"""Hyper-V Replica methods and their state machine (hyperv notes 2.6, 3.2, 3.3).
+"""Hyper-V Replica method handlers and their state machine (hyperv notes 2.6, 3.2, 3.3); methods.py keys them.
 
 Msvm_ReplicationService.InitiateFailover / RevertFailover / CommitFailover and
 Msvm_ComputerSystem.RequestReplicationStateChange.  Method-level failures are return codes (HTTP 200), never faults;
 faults only come from references that do not resolve (raised by the caller's helpers).
 """
 
-from dataclasses import dataclass
-from typing import Any, Callable
-
 from . import faults
 from . import jobs as jobmod
 from .cim import CimRef
 from .hyperv import REPLICATION_TYPES, HyperVHost, VirtualMachine
-
-OK, JOB_STARTED = 0, 4096
-INVALID_PARAMETER, SYSTEM_IN_USE, INVALID_STATE = 32773, 32774, 32775
+from .invocation import INVALID_PARAMETER, INVALID_STATE, SYSTEM_IN_USE, Invocation, MethodResult, Rejected
 
 REPLICA_MODES = (2, 4)        # Replica, Extended Replica
 PRIMARY = 1
 REPLICATING, SYNCED, RECOVERED, COMMITTED, SUSPENDED, CRITICAL, FAILOVER_IN_PROGRESS = 3, 4, 5, 6, 7, 8, 12
 RUNNING_STATES = (2, 9)       # running, paused: the VM is not off
-
-
-@dataclass
-class MethodResult:
-    return_value: int
-    job_id: str | None = None
-
-
-class Rejected(Exception):
-    """A synchronous non-zero return value."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def vm_from_ref(host: HyperVHost, ref: CimRef | None) -> VirtualMachine:
@@ -54,19 +35,11 @@ def vm_from_ref(host: HyperVHost, ref: CimRef | None) -> VirtualMachine:
     raise faults.not_found(ref.path(), "ExecMethod", faults.HYPERV_PROVIDER)
 
 
-def _invalid_state(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str) -> MethodResult:
+def _invalid_state(inv: Invocation, vm: VirtualMachine) -> MethodResult:
     """Synchronous 32775 by default; with the fleet choice invalid_state: job, a job that ends in JobState 10."""
-    if host.config.invalid_state == "job":
-        error = jobmod.job_error(vm.name, vm.id, INVALID_STATE, job_type)
-        return MethodResult(JOB_STARTED, host.start_job(vm, job_type, owner, error=error))
+    if inv.host.config.invalid_state == "job" and inv.spec.job is not None:
+        return inv.start_job(vm, error=jobmod.job_error(vm.name, vm.id, INVALID_STATE, inv.spec.job))
     return MethodResult(INVALID_STATE)
-
-
-def _run(host: HyperVHost, vm: VirtualMachine, job_type: int, owner: str, *,
-         on_success: Callable[[], None], on_failure: Callable[[], None] | None = None) -> MethodResult:
-    """Start the job; how it ends (the VM's job_result or an injected rule) is decided by the host."""
-    return MethodResult(JOB_STARTED, host.start_job(vm, job_type, owner, on_success=on_success,
-                                                    on_failure=on_failure))
 
 
 def _running_blocked(host: HyperVHost, vm: VirtualMachine) -> bool:
@@ -85,15 +58,16 @@ def _snapshot(vm: VirtualMachine, ref: CimRef | None) -> str | None:
     raise Rejected(INVALID_PARAMETER)
 
 
-def initiate_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
+def initiate_failover(inv: Invocation) -> MethodResult:
     """Replica 3 -> 12 (during the job, [infer]) -> 5; FailedOverReplicationType 1/2/3 by point kind."""
-    vm = vm_from_ref(host, params.get("ComputerSystem"))
-    kind = _snapshot(vm, params.get("SnapshotSettingData"))
+    host = inv.host
+    vm = vm_from_ref(host, inv.params.get("ComputerSystem"))
+    kind = _snapshot(vm, inv.params.get("SnapshotSettingData"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
     # States 7/10/15 are not accepted directly: Windows' own client resumes replication first (hyperv notes 3.1).
     if vm.mode not in REPLICA_MODES or vm.state != REPLICATING or _running_blocked(host, vm):
-        return _invalid_state(host, vm, jobmod.INITIATE_FAILOVER, owner)
+        return _invalid_state(inv, vm)
 
     def success() -> None:
         vm.state = RECOVERED
@@ -103,40 +77,40 @@ def initiate_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> M
         vm.state = REPLICATING
 
     vm.state = FAILOVER_IN_PROGRESS
-    return _run(host, vm, jobmod.INITIATE_FAILOVER, owner, on_success=success, on_failure=failure)
+    return inv.start_job(vm, on_success=success, on_failure=failure)
 
 
-def revert_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
+def revert_failover(inv: Invocation) -> MethodResult:
     """Replica 5 -> 3 (failover disk discarded) or primary 4 -> 3 (cancelled planned failover), both [infer]."""
-    vm = vm_from_ref(host, params.get("ComputerSystem"))
+    vm = vm_from_ref(inv.host, inv.params.get("ComputerSystem"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
-    replica_ok = vm.mode in REPLICA_MODES and vm.state == RECOVERED and not _running_blocked(host, vm)
+    replica_ok = vm.mode in REPLICA_MODES and vm.state == RECOVERED and not _running_blocked(inv.host, vm)
     primary_ok = vm.mode == PRIMARY and vm.state == SYNCED
     if not (replica_ok or primary_ok):
-        return _invalid_state(host, vm, jobmod.REVERT_FAILOVER, owner)
+        return _invalid_state(inv, vm)
 
     def success() -> None:
         vm.state = REPLICATING
         if vm.mode in REPLICA_MODES:
             vm.failed_over_type = 0
 
-    return _run(host, vm, jobmod.REVERT_FAILOVER, owner, on_success=success)
+    return inv.start_job(vm, on_success=success)
 
 
-def commit_failover(host: HyperVHost, params: dict[str, Any], owner: str) -> MethodResult:
+def commit_failover(inv: Invocation) -> MethodResult:
     """Replica 5 -> 6; the recovery points are merged away.  A running VM is fine (commit follows a test boot)."""
-    vm = vm_from_ref(host, params.get("ComputerSystem"))
+    vm = vm_from_ref(inv.host, inv.params.get("ComputerSystem"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
     if vm.mode not in REPLICA_MODES or vm.state != RECOVERED:
-        return _invalid_state(host, vm, jobmod.COMMIT_FAILOVER, owner)
+        return _invalid_state(inv, vm)
 
     def success() -> None:
         vm.state = COMMITTED
         vm.recovery_points.clear()
 
-    return _run(host, vm, jobmod.COMMIT_FAILOVER, owner, on_success=success)
+    return inv.start_job(vm, on_success=success)
 
 
 # RequestedState -> states it may be requested from; the mode check is separate.
@@ -148,13 +122,16 @@ _STATE_CHANGES = {
 _ALLOWED_REQUESTS = (1, 2, 3, 4, 7, 9)
 
 
-def request_state_change(host: HyperVHost, vm: VirtualMachine, params: dict[str, Any], owner: str) -> MethodResult:
+def request_state_change(inv: Invocation) -> MethodResult:
     """Msvm_ComputerSystem.RequestReplicationStateChange: 3 -> 7 suspend, 7 -> 3 resume, primary 3 -> 4 prepare.
 
     The doc says the state takes the requested value while the change is in progress, so it is set at once and
     the job (type 96) only reports completion.
     """
-    requested = params.get("RequestedState")
+    vm = inv.host.vm_by_id(str(inv.target.get("Name")))
+    if vm is None:
+        return MethodResult(INVALID_PARAMETER)   # the host object has no replication state to change
+    requested = inv.params.get("RequestedState")
     if requested not in _ALLOWED_REQUESTS:
         return MethodResult(INVALID_PARAMETER)
     if vm.pending_jobs:
@@ -164,17 +141,10 @@ def request_state_change(host: HyperVHost, vm: VirtualMachine, params: dict[str,
     if requested == SYNCED:
         valid = valid and vm.mode == PRIMARY and vm.power == 3
     if not valid:
-        return _invalid_state(host, vm, jobmod.STATE_CHANGE, owner)
+        return _invalid_state(inv, vm)
     previous, vm.state = vm.state, requested
 
     def failure() -> None:
         vm.state = previous      # [infer] a failed change (only by fault injection) leaves the state as it was
 
-    return MethodResult(JOB_STARTED, host.start_job(vm, jobmod.STATE_CHANGE, owner, on_failure=failure))
-
-
-SERVICE_METHODS = {
-    "InitiateFailover": initiate_failover,
-    "RevertFailover": revert_failover,
-    "CommitFailover": commit_failover,
-}
+    return inv.start_job(vm, on_failure=failure)

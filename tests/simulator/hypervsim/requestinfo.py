@@ -10,10 +10,9 @@ import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from . import ns
+from . import methods, ns
 from .cim import ClassRegistry
 from .invoke import class_from_uri
-from .schema import METHODS
 
 GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _WQL_CLASS = re.compile(r"\bFROM\s+(\w+)|\bResultClass\s*=\s*(\w+)", re.IGNORECASE)
@@ -50,7 +49,7 @@ def operation_of(action: str, classes: ClassRegistry) -> str | None:
     cls_name = class_from_uri(base, classes)
     if cls_name is None or not method:
         return None
-    return "Invoke:" + next((m for m in METHODS.get(cls_name, {}) if m.lower() == method.lower()), method)
+    return "Invoke:" + methods.canonical(cls_name, method)
 
 
 def _class_of(uri: str, body: ET.Element | None, classes: ClassRegistry) -> str | None:

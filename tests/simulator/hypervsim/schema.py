@@ -127,18 +127,3 @@ ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFIN
 
 REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, CONCRETE_JOB, VSSD, REPLICATION_SETTING_DATA,
                           REPLICATION_RELATIONSHIP, *ASSOCIATIONS])
-
-# Method signatures: parameter name -> (CIM type, is array, direction).  Out parameters are rendered
-# alphabetically before ReturnValue; unknown in-parameters are rejected.
-METHODS: dict[str, dict[str, dict[str, tuple[str, bool, str]]]] = {
-    "Msvm_ReplicationService": {
-        "InitiateFailover": {"ComputerSystem": ("ref", False, "in"), "SnapshotSettingData": ("ref", False, "in"),
-                             "Job": ("ref", False, "out")},
-        "RevertFailover": {"ComputerSystem": ("ref", False, "in"), "Job": ("ref", False, "out")},
-        "CommitFailover": {"ComputerSystem": ("ref", False, "in"), "Job": ("ref", False, "out")},
-    },
-    "Msvm_ComputerSystem": {
-        "RequestReplicationStateChange": {"RequestedState": ("uint16", False, "in"), "Job": ("ref", False, "out"),
-                                          "TimeoutPeriod": ("datetime", False, "in")},
-    },
-}

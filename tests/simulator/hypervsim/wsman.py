@@ -13,14 +13,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
-from . import cim, faults, ns, wql
+from . import cim, faults, methods, ns, wql
 from .enumeration import EnumerationStore, enumerate_body, pull_body
 from .fleet import User
 from .hooks import Counters, FaultInjector
 from .hyperv import HyperVHost
 from .invoke import class_from_uri, parse_input, parse_selectors, render_output
-from .replica import SERVICE_METHODS, Rejected, MethodResult, request_state_change
-from .schema import METHODS
 from .xmlutil import text
 
 # Headers the service understands; any other header marked mustUnderstand="true" gets s:MustUnderstand.
@@ -187,8 +185,7 @@ class WsmanService:
         base, _sep, method = action.rpartition("/")
         cls_name = class_from_uri(base, self.host.classes)
         if cls_name is not None and method:
-            known = METHODS.get(cls_name, {})
-            return "Invoke:" + next((m for m in known if m.lower() == method.lower()), method)
+            return "Invoke:" + methods.canonical(cls_name, method)
         return None
 
     def _dispatch(self, req: Request) -> bytes:
@@ -328,21 +325,11 @@ class WsmanService:
         base = req.action.rpartition("/")[0]
         if base.lower() != req.resource_uri.lower():
             raise faults.action_not_supported(req.action)
-        signature = METHODS.get(cls.name, {}).get(method)
-        if signature is None:
+        spec = methods.find(cls.name, method)
+        if spec is None:
             raise faults.action_not_supported(req.action)
         target = cim.resolve(cls, self.host.exact_instances(cls.name), req.selectors)
-        params = parse_input(req.body, cls.uri, method, signature, self.host.classes)
-        try:
-            if cls.name == "Msvm_ReplicationService":
-                result = SERVICE_METHODS[method](self.host, params, req.user.username)
-            else:
-                vm = self.host.vm_by_id(str(target.get("Name")))
-                if vm is None:
-                    result = MethodResult(32773)   # the host object has no replication state to change
-                else:
-                    result = request_state_change(self.host, vm, params, req.user.username)
-        except Rejected as rejected:
-            result = MethodResult(rejected.code)
-        body = render_output(cls.uri, method, signature, result)
+        params = parse_input(req.body, cls.uri, method, spec.signature, self.host.classes)
+        result = methods.invoke(spec, self.host, target, params, req.user.username)
+        body = render_output(cls.uri, method, spec.signature, result)
         return envelope(f"{cls.uri}/{method}Response", req.message_id, body, "s a w p")
