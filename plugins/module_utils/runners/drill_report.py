@@ -50,7 +50,7 @@ def run_report(module: AnsibleModule) -> None:
     dest = os.path.abspath(params["dest"])
     try:
         report = verdicts.build_report(params["records"], params["settings"] or {}, title=params["title"],
-                                           lost_hosts=params["lost_hosts"])
+                                       lost_hosts=params["lost_hosts"])
     except HypervError as exc:
         module.fail_json(msg="drill_report: %s" % exc)
     # Rendered before anything is written: a renderer error leaves the previous report whole.

@@ -4,7 +4,7 @@
 """Screenshot a drill's report.html with headless Chromium and check that the timeline chart is in the picture.
 
 Parsing the HTML would only prove the markup is there; the screenshot proves a browser drew the bars. The
-bars have fixed colours (plugins/module_utils/report_html.py), so the check counts pixels of each colour and
+bars have fixed colours (plugins/module_utils/report/render_html.py), so the check counts pixels of each colour and
 the horizontal bands they form: one band per VM row. Bands shorter than the bars' minimum height (such as the
 legend's keys) are not counted.
 
