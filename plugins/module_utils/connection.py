@@ -79,10 +79,6 @@ class Options:  # pylint: disable=too-many-instance-attributes
         return "Options(%s, transport=%s)" % (self.endpoint, self.transport)
 
 
-def endpoint(params: Mapping[str, Any]) -> str:
-    return Options.from_params(params).endpoint
-
-
 def protocol_kwargs(options: Options) -> Dict[str, Any]:
     """pywinrm Protocol arguments; checked here so that a mistake is reported before the host is contacted."""
     if options.operation_timeout < 1 or options.read_timeout <= options.operation_timeout:

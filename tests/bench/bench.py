@@ -3,10 +3,11 @@
 Figures, not tests, with one exception: the bench exits 1 when a target is missed, and a target read from a run
 in which any VM failed is missed (with that run's first error), because its figures do not measure the work. The
 simulator runs in this process with a network round trip of `--latency-ms` on every HTTP request (logon legs
-included) and jobs of `--job-seconds`; each module run is a real module process, started the way Ansible starts one (python, the module, its arguments file), so its CPU time and
-peak memory are the module's own. Requests are counted by the simulator; poll ticks come from the module's
-result. The loop runs the module once per VM, one after another, the way a playbook with `loop:` would; it leaves
-out Ansible's own per-item cost (templating, a new task result, the module copied over), so it flatters the loop.
+included) and jobs of `--job-seconds`; each module run is a real module process, started the way Ansible starts
+one (python, the module, its arguments file), so its CPU time and peak memory are the module's own. Requests are
+counted by the simulator; poll ticks come from the module's result. The loop runs the module once per VM, one after
+another, the way a playbook with `loop:` would; it leaves out Ansible's own per-item cost (templating, a new task
+result, the module copied over), so it flatters the loop.
 
 Run from the repository root after `make collection` (the Makefile does both). Results go to the terminal and to
 a JSON file (build/bench/bench.json unless told otherwise).

@@ -11,7 +11,7 @@ method, so that each VM's ``VmResult`` ends up holding its call record (operatio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs, operations
@@ -47,10 +47,6 @@ class VmResult:
         return self.plan.error or self.problem or (self.call.error if self.call else "")
 
     @property
-    def note(self) -> str:
-        return self.call.note if self.call else ""
-
-    @property
     def changed(self) -> bool:
         return self.call is not None and (self.call.accepted or (self.call.dry_run and not self.error))
 
@@ -69,13 +65,13 @@ class Converge:
         self.waiter = waiter
         self.polls = 0
 
-    def apply(self, results: List[VmResult], max_concurrent: int, wait: bool = True, check_mode: bool = False) -> None:
+    def apply(self, results: Sequence[VmResult], max_concurrent: int, wait: bool = True,
+              check_mode: bool = False) -> None:
         """Call each acting VM's method (only record the call in check mode), wait for the jobs unless told not
         to, and read every VM back. Operations already started are reported even when the host stops answering."""
         acting = [r for r in results if r.acting]
         for result in acting:
-            result.call = operations.Call(result.plan.method, result.vm, result.plan.inputs,  # type: ignore[arg-type]
-                                          dry_run=check_mode)
+            result.call = operations.Call(result.plan.method, result.vm, result.plan.inputs, dry_run=check_mode)
         if check_mode or not acting:
             return
         operations.start_all(self.cim, [r.call for r in acting if r.call], max_concurrent, self.waiter.elapsed)
@@ -107,7 +103,7 @@ class Converge:
                                   call.what(), int(self.waiter.elapsed()), job.id, job.state_name,
                                   job.percent if job.percent is not None else "?"))
 
-    def _read_back(self, results: List[VmResult]) -> None:
+    def _read_back(self, results: Sequence[VmResult]) -> None:
         now = read_vms(self.cim, [r.vm.id for r in results])
         for result in results:
             result.after = now.get(result.vm.id)

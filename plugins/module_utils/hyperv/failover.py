@@ -115,10 +115,10 @@ class FailoverResult(VmResult):
 
     def timings(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]]) -> Dict[str, Optional[str]]:
         call = self.call
-        moments = (("queued", call.queued_at if call else None), ("invoked", call.invoked_at if call else None),
-                   ("job_started", call.started_at if call else None),
-                   ("job_finished", call.finished_at if call else None))
-        return {key: timestamp(value) if timestamp else None for key, value in moments}
+        moments = {"queued": call.queued_at, "invoked": call.invoked_at, "job_started": call.started_at,
+                   "job_finished": call.finished_at} if call else {}
+        return {key: timestamp(moments.get(key)) if timestamp else None
+                for key in ("queued", "invoked", "job_started", "job_finished")}
 
     def as_dict(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]] = None) -> Dict[str, Any]:
         """The module's entry for this VM; ``timestamp`` turns the run's seconds into times of day."""
@@ -183,7 +183,7 @@ class FailoverRun:
         vms = find_vms(self.cim, request.vms)
         results = [FailoverResult(vm=vm, plan=plan(vm, request.desired)) for vm in vms]
         self._choose_points([r for r in results if r.acting and r.plan.method is INITIATE_FAILOVER], request)
-        self.converge.apply(list(results), request.max_concurrent, request.wait, request.check_mode)
+        self.converge.apply(results, request.max_concurrent, request.wait, request.check_mode)
         return results
 
     def _choose_points(self, failing_over: List[FailoverResult], request: Request) -> None:

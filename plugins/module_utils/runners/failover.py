@@ -59,9 +59,8 @@ def run_failover(module: AnsibleModule) -> None:
             "msg": _summary(results, request.desired),
             "stats": dict(connection.stats(), polls=run.polls, seconds=round(waiter.elapsed(), 3)),
         }
-        for noted in (r for r in results if r.note):
-            module.warn("VM %s: %s on it: %s" % (noted.vm.label, noted.plan.method.name if noted.plan.method else "",
-                                                 noted.note))
+        for call in (r.call for r in results if r.call and r.call.note):
+            module.warn("VM %s: %s on it: %s" % (call.label, call.method.name, call.note))
         if module._diff:  # pylint: disable=protected-access
             result["diff"] = _diff(results)
         return result

@@ -45,11 +45,12 @@ def test_an_answer_carries_every_output_parameter_null_where_unset():
     body = render_output(V2 + "/Msvm_VirtualSystemManagementService", "ModifyResourceSettings", SIGNATURE,
                          MethodResult(0, {"ResultingResourceSettings": refs, "Count": 2}))
     outputs = _outputs(body)
-    assert [name for name, _ in outputs] == ["Count", "Job", "ResultingResourceSettings", "ResultingResourceSettings",
-                                             "ReturnValue"]
+    assert [name for name, element in outputs] == ["Count", "Job", "ResultingResourceSettings",
+                                                   "ResultingResourceSettings", "ReturnValue"]
     assert outputs[0][1].text == "2"
     assert outputs[1][1].get("{http://www.w3.org/2001/XMLSchema-instance}nil") == "true"
-    selectors = [e.text for _, el in outputs[2:4] for e in el.iter("{http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd}Selector")]
+    selectors = [selector.text for name, element in outputs[2:4]
+                 for selector in element.iter("{http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd}Selector")]
     assert selectors == ["Microsoft:A\\1", "Microsoft:A\\2"]
     with pytest.raises(ValueError, match="has no output parameter"):
         render_output(V2 + "/X", "M", SIGNATURE, MethodResult(0, {"Resulting": refs}))
