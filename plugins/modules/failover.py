@@ -12,16 +12,21 @@ version_added: 0.1.0
 description:
   - Fails over Replica virtual machines to a recovery point (C(Msvm_ReplicationService.InitiateFailover)),
     or reverts a failover (C(RevertFailover)), on a Hyper-V replica server, through WMI over WinRM.
-  - Idempotent from each VM's replication state. O(state=failed_over) starts a failover on a Replica VM that is
-    C(Replicating) and leaves a C(Recovered) one alone; O(state=reverted) reverts a C(Recovered) VM and leaves a
-    C(Replicating) one alone.
+  - Idempotent from each VM's replication state, and decided as C(Start-VMFailover) and C(Stop-VMFailover) decide
+    (the table in C(docs/failover-decisions.md)). O(state=failed_over) starts a failover on a Replica VM that is
+    off and C(Replicating) or C(Disk update in progress), and leaves a C(Recovered) one alone; O(state=reverted)
+    reverts a C(Recovered) VM (or one left C(Failover in progress)) and leaves a C(Replicating) one alone.
+  - O(state=reverted) turns a C(Running) or C(Paused) failed-over VM off first (a hard turn-off,
+    C(RequestStateChange) 3), as C(Stop-VMFailover) does, since the revert discards what it wrote; RV(vms[].turned_off)
+    says so, in check mode too. A saved VM is reverted as it is, as the cmdlet does.
   - A VM where the operation is impossible (a Primary VM, a VM that is not replicated, a C(Committed) failover,
-    a running VM, replication suspended or in error) fails with a message that names the VM, its state and
-    what to do. The other VMs of the task are still handled and every VM is reported.
+    a running VM to fail over, replication suspended or in error) fails with a message that names the VM, its state
+    and what to do. The other VMs of the task are still handled and every VM is reported.
   - Every name in O(vms) is resolved before anything is started; an unknown or ambiguous name fails the task
     and changes nothing.
   - This is the same operation as C(Start-VMFailover) / C(Stop-VMFailover) on the replica server. It does not
-    commit a failover (C(Complete-VMFailover)) and does not start the VMs.
+    commit a failover (C(Complete-VMFailover)) and does not start the VMs; the only power change it makes is turning
+    off a VM it is asked to revert.
   - Under network faults, reads are retried (see RV(stats.retries)), but a failover or revert call is never sent
     twice blindly. When its answer is lost, the VM and the jobs affecting it are read again, and the module follows
     the job the host started, or calls once more only when the VM shows no trace of the first call. A call refused
@@ -99,6 +104,15 @@ options:
         C(winrm get winrm/config/service)), hence the limit of 100.
     type: int
     default: 8
+  resume_replication:
+    description:
+      - With O(state=failed_over), resume the replication of a C(Suspended) or C(Resynchronizing) replica
+        (C(RequestReplicationStateChange) 3) before failing it over, as C(Start-VMFailover) does.
+      - Off by default, so that such a VM fails with a message instead, since a drill should not hide why
+        replication was paused. RV(vms[].resumed_replication) says when it was resumed.
+    type: bool
+    default: false
+    version_added: 0.1.0
 extends_documentation_fragment:
   - hyperv.replica.connection
   # Before ansible.builtin's attribute fragments: of two fragments that set the same attribute, the first one wins.
@@ -284,6 +298,16 @@ vms:
           description: When the job was first seen finished (or the method returned without a job).
           type: str
           sample: "2026-11-21T10:00:05.031000+00:00"
+    turned_off:
+      description:
+        - Whether the VM was turned off before its revert because it was C(Running) or C(Paused) (in check mode,
+          whether it would be). Its data since the failover is discarded by the revert.
+      type: bool
+      sample: false
+    resumed_replication:
+      description: Whether its replication was resumed before the failover (O(resume_replication)).
+      type: bool
+      sample: false
     error:
       description: Why this VM failed, naming the VM, its state and what to do; null when it did not fail.
       type: str
@@ -339,6 +363,7 @@ def main():
         wait_timeout={"type": "int", "default": 900},
         poll_interval={"type": "float", "default": 1.0},
         max_concurrent={"type": "int", "default": 8},
+        resume_replication={"type": "bool", "default": False},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[("recovery_point", "recovery_point_before")])

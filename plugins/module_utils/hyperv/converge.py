@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bringing VMs where a task wants them, for any method of the table: call, wait for the jobs, read the VMs back.
 
-A domain module (failover.py, ...) decides per VM, from its state, which method it needs with which inputs (a
-``Plan``), or that it needs nothing, or why it cannot be done. This module does the rest the same way for every
-method, so that each VM's ``VmResult`` ends up holding its call record (operations.Call) and the VM as read after.
+A domain module (failover.py, ...) decides per VM, from its state, which methods it needs with which inputs (a
+``Plan`` of one or more ``Step``s: turn a running VM off, then revert its failover), or that it needs nothing, or
+why it cannot be done. This module does the rest the same way for every method: each step of every VM is called
+together with the same step of the other VMs, a step's jobs are waited for before the next step is sent, and each
+VM's ``VmResult`` ends up holding its call records (operations.Call) and the VM as read after.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs, operations
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import Method
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import Method, Step
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM, read_vms
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManError
@@ -23,42 +25,64 @@ from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import W
 
 @dataclass
 class Plan:
-    """What one VM needs: ``method`` to call with ``inputs``, nothing (no method, no error), or an ``error`` saying
-    why it cannot be done."""
+    """What one VM needs: ``steps`` to call in order (the last is the operation the task is about, the ones before
+    prepare for it), nothing (no steps, no error), or an ``error`` saying why it cannot be done."""
 
-    method: Optional[Method] = None
-    inputs: Dict[str, Any] = field(default_factory=dict)
+    steps: List[Step] = field(default_factory=list)
     error: str = ""
+
+    @classmethod
+    def calling(cls, *steps: Step) -> "Plan":
+        return cls(steps=list(steps))
+
+    @property
+    def method(self) -> Optional[Method]:
+        """The operation the task is about: the method of the last step."""
+        return self.steps[-1].method if self.steps else None
+
+    def complete(self, **inputs: Any) -> None:
+        """Add inputs to the last step, for a domain module that chooses them after planning (a recovery point)."""
+        self.steps[-1] = self.steps[-1].adding(**inputs)
 
 
 @dataclass
 class VmResult:
-    """One VM of a task: as it was, its plan, the call made for it, and as it was read back after."""
+    """One VM of a task: as it was, its plan, the calls made for it (one per step, in order), and as read after."""
 
     vm: VM
     plan: Plan
-    call: Optional[operations.Call] = None
+    calls: List[operations.Call] = field(default_factory=list)
     after: Optional[VM] = None
-    # Why the VM failed besides its plan and its call: its inputs, or an outcome that could not be read.
+    # Why the VM failed besides its plan and its calls: its inputs, or an outcome that could not be read.
     problem: str = ""
 
     @property
+    def call(self) -> Optional[operations.Call]:
+        """The call of the operation the task is about (the last step), once it was made or planned."""
+        return self.calls[-1] if self.calls and len(self.calls) == len(self.plan.steps) else None
+
+    def made(self, method: Method) -> Optional[operations.Call]:
+        """The call of a step with this method, if one was made or planned."""
+        return next((call for call in self.calls if call.method is method), None)
+
+    @property
     def error(self) -> str:
-        return self.plan.error or self.problem or (self.call.error if self.call else "")
+        return self.plan.error or self.problem or next((call.error for call in self.calls if call.error), "")
 
     @property
     def changed(self) -> bool:
-        return self.call is not None and (self.call.accepted or (self.call.dry_run and not self.error))
+        """Whether the host took any of the VM's calls (or would, in check mode)."""
+        return any(call.accepted or (call.dry_run and not self.error) for call in self.calls)
 
     @property
     def acting(self) -> bool:
-        """Whether the VM is to be called for: it has a method and nothing stands in the way."""
-        return self.plan.method is not None and not self.error
+        """Whether the VM is to be called for: it has steps and nothing stands in the way."""
+        return bool(self.plan.steps) and not self.error
 
 
 class Converge:
-    """The calls of one task: made together, waited for together (one query per poll for every job), read back
-    with one query. ``polls`` counts the poll ticks spent waiting."""
+    """The calls of one task: each step made together for every VM, waited for together (one query per poll for
+    every job), the VMs read back with one query. ``polls`` counts the poll ticks spent waiting."""
 
     def __init__(self, cim: CimClient, waiter: Waiter) -> None:
         self.cim = cim
@@ -67,26 +91,40 @@ class Converge:
 
     def apply(self, results: Sequence[VmResult], max_concurrent: int, wait: bool = True,
               check_mode: bool = False) -> None:
-        """Call each acting VM's method (only record the call in check mode), wait for the jobs unless told not
-        to, and read every VM back. Operations already started are reported even when the host stops answering."""
+        """Call each acting VM's steps (only record them in check mode), wait for the jobs of every step but a VM's
+        last, and for those too unless told not to, and read every VM back. Operations already started are
+        reported even when the host stops answering."""
         acting = [r for r in results if r.acting]
-        for result in acting:
-            result.call = operations.Call(result.plan.method, result.vm, result.plan.inputs, dry_run=check_mode)
-        if check_mode or not acting:
+        if check_mode:
+            for result in acting:
+                result.calls = [operations.Call(s.method, result.vm, dict(s.inputs), dry_run=True) for s in result.plan.steps]
             return
-        operations.start_all(self.cim, [r.call for r in acting if r.call], max_concurrent, self.waiter.elapsed)
-        started = [r.call for r in acting if r.call and r.call.job and not r.call.error]
+        if not acting:
+            return
         try:
-            if wait and started:
-                self._wait(started)
+            for index in range(max(len(r.plan.steps) for r in acting)):
+                self._step(acting, index, max_concurrent, wait)
             self._read_back(results)
         except WSManError as exc:
-            # Operations already started must still be reported: say what is unknown instead of failing blind.
-            for result in acting:
-                if result.changed and not result.error and result.call:
-                    result.problem = ("%s was started (job %s) but its outcome could not be read: %s; check the VM "
-                                      "with %s" % (result.call.what(), result.call.job.id if result.call.job else "none",
-                                                   exc, result.call.method.check_with))
+            if not any(r.changed for r in acting):
+                raise  # nothing was done: the task fails as a whole, as before any call
+            _unknown(acting, exc)
+
+    def _step(self, acting: List[VmResult], index: int, max_concurrent: int, wait: bool) -> None:
+        """Step ``index`` of every VM that has one and has not failed: called together; waited for when it is not
+        the VM's last step (the next one needs its work done) or when the task waits."""
+        todo = [r for r in acting if index < len(r.plan.steps) and not r.error]
+        for result in todo:
+            step = result.plan.steps[index]
+            result.calls.append(operations.Call(step.method, result.vm, dict(step.inputs)))
+        calls = [r.calls[-1] for r in todo]
+        if not calls:
+            return
+        operations.start_all(self.cim, calls, max_concurrent, self.waiter.elapsed)
+        waited = [r.calls[-1] for r in todo if wait or index < len(r.plan.steps) - 1]
+        started = [call for call in waited if call.job and not call.error]
+        if started:
+            self._wait(started)
 
     def _wait(self, started: List[operations.Call]) -> None:
         by_id = {call.job.id: call for call in started if call.job}
@@ -107,11 +145,31 @@ class Converge:
         now = read_vms(self.cim, [r.vm.id for r in results])
         for result in results:
             result.after = now.get(result.vm.id)
-            call = result.call
-            if result.after is None or call is None or call.job is None or not call.job.vanished:
+            if result.after is None:
                 continue
-            outcome = call.method.leads_to
-            if outcome is not None and not outcome.reached(result.after):
-                # The job was removed before we saw it end; the VM state says it did not do its work.
-                result.problem = "%s: its job %s is gone and the VM is %s, not %s" % (
-                    call.what(), call.job.id, call.method.describe(result.after), outcome.name)
+            for call in result.calls:
+                if call.job is not None and call.job.vanished and not call.error:
+                    result.problem = result.problem or _vanished(call, result.after)
+
+
+def _vanished(call: operations.Call, after: VM) -> str:
+    """A job removed before it was seen to end: the VM's state says whether it did its work ("" when it did)."""
+    outcome = call.method.leads_to
+    if outcome is None or call.reached(after):
+        return ""
+    return "%s: its job %s is gone and the VM is %s, not %s" % (
+        call.what(), call.job.id if call.job else "?", call.method.describe(after), outcome.name(call.inputs))
+
+
+def _unknown(acting: List[VmResult], exc: WSManError) -> None:
+    """The host stopped answering after some calls were taken: say what is unknown instead of failing blind."""
+    for result in acting:
+        if result.error:
+            continue
+        if result.changed:
+            last = result.calls[-1]
+            result.problem = ("%s was started (job %s) but its outcome could not be read: %s; check the VM with %s"
+                              % (last.what(), last.job.id if last.job else "none", exc, last.method.check_with))
+        elif len(result.calls) < len(result.plan.steps):
+            step = result.plan.steps[len(result.calls)]
+            result.problem = "%s on VM %s was not started: %s" % (step.method.name, result.vm.label, exc)

@@ -17,7 +17,8 @@ from typing import Any, Callable, Dict, List, Optional
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import INITIATE_FAILOVER, REVERT_FAILOVER
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
+    INITIATE_FAILOVER, RESUME_REPLICATION, REVERT_FAILOVER, TURN_OFF, Step)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     COMMITTED, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF,
     RECOVERED, REPLICATING, SYNCED_COMPLETE, VM, find_vms, read_vms)
@@ -27,8 +28,16 @@ FAILED_OVER = "failed_over"
 REVERTED = "reverted"
 
 _REPLICA_MODES = (MODE_REPLICA, MODE_EXTENDED_REPLICA)
-_RESUME_FIRST = (7, 9, 10, 11, 15)
-FAILOVER_IN_PROGRESS = 12
+# Start-VMFailover fails over from these states, after resuming replication from SUSPENDED and RESYNCHRONIZING
+# (StartVMFailover.ValidateReplicationForFailover and ProcessOneOperand; docs/failover-decisions.md).
+SUSPENDED, RESYNCHRONIZING, FAILOVER_IN_PROGRESS, DISK_UPDATE_IN_PROGRESS = 7, 10, 12, 15
+_FAILS_OVER = (REPLICATING, DISK_UPDATE_IN_PROGRESS)
+_RESUMES = (SUSPENDED, RESYNCHRONIZING)
+# Stop-VMFailover reverts from these states (RecoveryInProgress and FailedOverWaitingCompletion on a replica,
+# PreparedForFailover and RecoveryInProgress on a primary), turning a Running or Paused VM off first.
+_REVERTS = {MODE_PRIMARY: (SYNCED_COMPLETE, FAILOVER_IN_PROGRESS), MODE_REPLICA: (RECOVERED, FAILOVER_IN_PROGRESS),
+            MODE_EXTENDED_REPLICA: (RECOVERED, FAILOVER_IN_PROGRESS)}
+POWER_RUNNING, POWER_PAUSED = 2, 9
 # What a failover to the latest point in time (SnapshotSettingData NULL) reports as its recovery point.
 LATEST_POINT = {"id": None, "name": "latest", "type": "latest", "created": None}
 
@@ -56,52 +65,63 @@ def _must_be_off(vm: VM, operation: str) -> str:
             % (vm.label, vm.power_name, vm.state_name, operation))
 
 
-def plan_failover(vm: VM) -> Plan:
+def _cannot_fail_over(vm: VM) -> str:
+    if vm.state in _RESUMES:
+        return ("VM %s is %s: resume replication (Resume-VMReplication) and wait until it is Replicating, or set "
+                "resume_replication=true to resume it first as Start-VMFailover does" % (vm.label, vm.state_name))
+    if vm.state == FAILOVER_IN_PROGRESS:
+        return ("VM %s is %s: a failover is under way or stopped half way; wait until Get-VMReplication shows "
+                "Recovered (or Replicating if it failed) and run again, or revert it (state=reverted) if no job is "
+                "running on it" % (vm.label, vm.state_name))
+    return ("VM %s is %s: failover needs Replicating (or Suspended, Resynchronizing, Disk update in progress); check it "
+            "with Get-VMReplication, bring replication back to Replicating and run again" % (vm.label, vm.state_name))
+
+
+def plan_failover(vm: VM, resume: bool = False) -> Plan:
+    """Start-VMFailover's rules (replica side): the VM off, a state it fails over from, replicated at least once."""
     if vm.mode not in _REPLICA_MODES:
         return Plan(error=_mode_error(vm))
     if vm.state == RECOVERED:
         return Plan()
     if vm.state == COMMITTED:
         return Plan(error=_committed_error(vm))
-    if vm.state == FAILOVER_IN_PROGRESS:
-        return Plan(error="VM %s is %s: a failover job is still running on it; wait until Get-VMReplication shows "
-                          "Recovered (or Replicating if it failed), then run again" % (vm.label, vm.state_name))
-    if vm.state in _RESUME_FIRST:
-        return Plan(error="VM %s is %s: resume replication (Resume-VMReplication) and wait until it is Replicating, "
-                          "then run again" % (vm.label, vm.state_name))
-    if vm.state != REPLICATING:
-        return Plan(error="VM %s is %s: failover needs Replicating; check it with Get-VMReplication, bring replication "
-                          "back to Replicating and run again" % (vm.label, vm.state_name))
+    if vm.state not in _FAILS_OVER + _RESUMES or (vm.state in _RESUMES and not resume):
+        return Plan(error=_cannot_fail_over(vm))
     if vm.power != POWER_OFF:
         return Plan(error=_must_be_off(vm, "failover"))
-    return Plan(method=INITIATE_FAILOVER)
+    if vm.last_replication is None:
+        return Plan(error="VM %s has never received a replication (no LastReplicationTime): there is nothing to fail "
+                          "over to; wait for initial replication to complete (Get-VMReplication)" % vm.label)
+    if vm.state in _RESUMES:
+        return Plan.calling(RESUME_REPLICATION, INITIATE_FAILOVER.step())
+    return Plan.calling(INITIATE_FAILOVER.step())
 
 
 def plan_revert(vm: VM) -> Plan:
-    if vm.mode == MODE_PRIMARY and vm.state == SYNCED_COMPLETE:
-        # A primary prepared for planned failover: Stop-VMFailover cancels it with RevertFailover.
-        return Plan(method=REVERT_FAILOVER)
-    if vm.mode not in _REPLICA_MODES:
+    """Stop-VMFailover's rules (no test VM): a state it reverts from; a Running or Paused VM is turned off first (its
+    data is discarded by the revert anyway), any other power state is reverted as it is."""
+    if vm.mode not in _REVERTS or (vm.mode == MODE_PRIMARY and vm.state not in _REVERTS[MODE_PRIMARY]):
         return Plan(error=_mode_error(vm))
     if vm.state == REPLICATING:
         return Plan()
     if vm.state == COMMITTED:
         return Plan(error=_committed_error(vm))
-    if vm.state != RECOVERED:
+    if vm.state not in _REVERTS[vm.mode]:
         return Plan(error="VM %s is %s: there is no failover to revert (revert needs Recovered); check it with "
                           "Get-VMReplication" % (vm.label, vm.state_name))
-    if vm.power != POWER_OFF:
-        return Plan(error=_must_be_off(vm, "revert"))
-    return Plan(method=REVERT_FAILOVER)
+    if vm.power in (POWER_RUNNING, POWER_PAUSED):
+        return Plan.calling(TURN_OFF, REVERT_FAILOVER.step())
+    return Plan.calling(REVERT_FAILOVER.step())
 
 
-def plan(vm: VM, desired: str) -> Plan:
-    return plan_failover(vm) if desired == FAILED_OVER else plan_revert(vm)
+def plan(vm: VM, desired: str, resume: bool = False) -> Plan:
+    return plan_failover(vm, resume) if desired == FAILED_OVER else plan_revert(vm)
 
 
 @dataclass
 class FailoverResult(VmResult):
-    """What the failover module reports for one VM: a VmResult and the recovery point it failed over to."""
+    """What the failover module reports for one VM: a VmResult, the recovery point it failed over to, and whether it
+    was turned off or had its replication resumed first."""
 
     recovery_point: Optional[Dict[str, Any]] = None
     point: Optional[recovery_points.RecoveryPoint] = None
@@ -109,9 +129,17 @@ class FailoverResult(VmResult):
     def state_after(self) -> str:
         if self.after is not None:
             return self.after.state_name
-        if self.changed and self.call is not None and self.call.dry_run and self.call.method.leads_to:
-            return self.call.method.leads_to.name  # check mode: where the call would lead
+        call = self.call
+        if self.changed and call is not None and call.dry_run and call.method.leads_to:
+            return call.method.leads_to.name(call.inputs)  # check mode: where the call would lead
         return self.vm.state_name
+
+    def prepared_by(self, step: Step) -> bool:
+        """Whether a preparing step (TURN_OFF, RESUME_REPLICATION) did its work, or would in check mode."""
+        call = self.made(step.method)
+        if call is None:
+            return False
+        return (call.accepted and not call.error) or (call.dry_run and not self.error)
 
     def timings(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]]) -> Dict[str, Optional[str]]:
         call = self.call
@@ -135,6 +163,7 @@ class FailoverResult(VmResult):
             "job_id": job.id if job else None, "job_state": job.state_name if job else None,
             "percent_complete": job.percent if job else None, "seconds_waited": waited,
             "timings": self.timings(timestamp),
+            "turned_off": self.prepared_by(TURN_OFF), "resumed_replication": self.prepared_by(RESUME_REPLICATION),
             "error": self.error or None,
         }
 
@@ -152,6 +181,8 @@ class Request:
     recovery_point_before: Optional[datetime] = None
     # Method calls in flight at once (operations.start_all), each on its own WinRM session.
     max_concurrent: int = 1
+    # Resume a Suspended or Resynchronizing replica before failing it over, as Start-VMFailover does.
+    resume_replication: bool = False
 
     @property
     def picks_a_point(self) -> bool:
@@ -181,7 +212,7 @@ class FailoverRun:
 
     def run(self, request: Request) -> List[FailoverResult]:
         vms = find_vms(self.cim, request.vms)
-        results = [FailoverResult(vm=vm, plan=plan(vm, request.desired)) for vm in vms]
+        results = [FailoverResult(vm=vm, plan=plan(vm, request.desired, request.resume_replication)) for vm in vms]
         self._choose_points([r for r in results if r.acting and r.plan.method is INITIATE_FAILOVER], request)
         self.converge.apply(results, request.max_concurrent, request.wait, request.check_mode)
         return results
@@ -204,7 +235,7 @@ class FailoverRun:
                 continue
             result.point = point
             result.recovery_point = point.as_dict()
-            result.plan.inputs["SnapshotSettingData"] = point.reference()
+            result.plan.complete(SnapshotSettingData=point.reference())
 
     def _choose(self, points: List[recovery_points.RecoveryPoint], vm: VM, request: Request,
                 known: List[VM]) -> recovery_points.RecoveryPoint:

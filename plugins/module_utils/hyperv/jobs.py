@@ -83,14 +83,11 @@ def read_jobs(cim: CimClient, job_ids: Iterable[str]) -> Dict[str, Job]:
     return {job.id.upper(): job for job in jobs}
 
 
-def existing_ids(cim: CimClient, job_types: Iterable[int]) -> FrozenSet[str]:
-    """InstanceIDs (upper case) of the host's jobs of these types, read before a run starts its own: a finished job
-    found after a lost answer is ours only if it is not among them (operations.py)."""
-    types = sorted(set(job_types))
-    if not types:
-        return frozenset()
-    where = " OR ".join("%s = %d" % (wql.prop("JobType"), job_type) for job_type in types)
-    return frozenset(str(i.get("InstanceID") or "").upper() for i in cim.query(wql.select("Msvm_ConcreteJob", where)))
+def existing_ids(cim: CimClient) -> FrozenSet[str]:
+    """InstanceIDs (upper case) of every job on the host, read before a run's calls: a job found affecting a VM after
+    a lost answer is the call's only if it is not among them (operations.py). Every job, whatever its JobType: the
+    documentation does not pin JobTypes to methods, and a finished job stays only TimeBeforeRemoval (5 minutes)."""
+    return frozenset(str(i.get("InstanceID") or "").upper() for i in cim.query(wql.select("Msvm_ConcreteJob")))
 
 
 @dataclass

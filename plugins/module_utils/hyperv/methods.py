@@ -13,11 +13,11 @@ answer from it, and converge.py waits and reads back by it; adding a method is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
-    POWER_STATES, RECOVERED, REPLICATING, REPLICATION_STATES, VM)
+    POWER_OFF, POWER_STATES, RECOVERED, REPLICATING, REPLICATION_STATES, VM)
 
 # How the instance a method is invoked on is found.
 SERVICE = "service"      # the host's one instance of the class (Msvm_ReplicationService, ...): one query a run
@@ -39,26 +39,34 @@ class Param:
 @dataclass(frozen=True)
 class Outcome:
     """Where a method leaves the VM: one of its states at a value. ``state`` is the replication state
-    (ReplicationState), ``power`` the power state (EnabledState); both are read with the VM."""
+    (ReplicationState), ``power`` the power state (EnabledState); both are read with the VM. The value is fixed, or
+    that of an input (``from_input``): RequestStateChange's RequestedState values are the EnabledState values they
+    lead to (2 Running, 3 Off, 6 Saved, 9 Paused), and RequestReplicationStateChange's the ReplicationState ones."""
 
     attribute: str
-    value: int
+    value: Optional[int] = None
+    from_input: str = ""
 
-    def reached(self, vm: Optional[VM]) -> bool:
-        return vm is not None and getattr(vm, self.attribute) == self.value
+    def target(self, inputs: Mapping[str, Any]) -> Optional[int]:
+        value = inputs.get(self.from_input) if self.from_input else self.value
+        return int(value) if value is not None else None
 
-    @property
-    def name(self) -> str:
+    def reached(self, vm: Optional[VM], inputs: Mapping[str, Any]) -> bool:
+        target = self.target(inputs)
+        return vm is not None and target is not None and getattr(vm, self.attribute) == target
+
+    def name(self, inputs: Mapping[str, Any]) -> str:
         names = REPLICATION_STATES if self.attribute == "state" else POWER_STATES
-        return names.get(self.value, "Unknown (%s)" % self.value)
+        target = self.target(inputs)
+        return names.get(target, "Unknown (%s)" % target) if target is not None else "Unknown"
 
 
-def replication(state: int) -> Outcome:
-    return Outcome("state", state)
+def replication(state: Optional[int] = None, from_input: str = "") -> Outcome:
+    return Outcome("state", state, from_input)
 
 
-def power(state: int) -> Outcome:
-    return Outcome("power", state)
+def power(state: Optional[int] = None, from_input: str = "") -> Outcome:
+    return Outcome("power", state, from_input)
 
 
 JOB = Param("Job", "ref")
@@ -100,6 +108,22 @@ class Method:  # pylint: disable=too-many-instance-attributes
         """The VM's state that this method changes, by name (its replication state unless the method says power)."""
         return vm.power_name if self.leads_to is not None and self.leads_to.attribute == "power" else vm.state_name
 
+    def step(self, **inputs: Any) -> "Step":
+        """This method with these inputs, as one step of a plan (converge.py)."""
+        return Step(self, inputs)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One method to call on a VM's behalf, with its inputs besides the VM (converge.Plan holds a list of them).
+    Never changed once made: the steps below are shared by every plan that uses them."""
+
+    method: Method
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+
+    def adding(self, **inputs: Any) -> "Step":
+        return Step(self.method, dict(self.inputs, **inputs))
+
 
 REPLICATION_SERVICE = "Msvm_ReplicationService"
 COMPUTER_SYSTEM = Param("ComputerSystem", "ref")
@@ -113,5 +137,25 @@ REVERT_FAILOVER = Method(
     "RevertFailover", REPLICATION_SERVICE, SERVICE, inputs=(COMPUTER_SYSTEM,),
     job_types=frozenset({98}), leads_to=replication(REPLICATING), system_input="ComputerSystem")
 
+# requeststatechange-msvm-computersystem: RequestedState 2 start, 3 turn off (hard), 6 save, 9 pause, 10 reboot,
+# 11 reset; jobs 12 Start, 13 Power Off, 14 Save, 26 Pause, 27 Resume, 28 Reset, 29 Reboot (msvm-concretejob).
+REQUEST_STATE_CHANGE = Method(
+    "RequestStateChange", "Msvm_ComputerSystem", SYSTEM,
+    inputs=(Param("RequestedState", "uint16"), Param("TimeoutPeriod", "datetime")),
+    job_types=frozenset({12, 13, 14, 26, 27, 28, 29}), leads_to=power(from_input="RequestedState"),
+    check_with="Get-VM")
+
+# msvm-computersystem-requestreplicationstatechange: RequestedState 3 resumes, 7 suspends, 4 prepares a planned
+# failover on the primary; JobType 96 (Replicate State Change).
+REQUEST_REPLICATION_STATE_CHANGE = Method(
+    "RequestReplicationStateChange", "Msvm_ComputerSystem", SYSTEM,
+    inputs=(Param("RequestedState", "uint16"), Param("TimeoutPeriod", "datetime")),
+    job_types=frozenset({96}), leads_to=replication(from_input="RequestedState"))
+
 # Every method the collection calls, by name.
-METHODS = {method.name: method for method in (INITIATE_FAILOVER, REVERT_FAILOVER)}
+METHODS = {method.name: method for method in (INITIATE_FAILOVER, REVERT_FAILOVER, REQUEST_STATE_CHANGE,
+                                              REQUEST_REPLICATION_STATE_CHANGE)}
+
+# Steps the failover module plans with (Stop-VMFailover turns a running VM off this way, Start-VMFailover resumes).
+TURN_OFF = REQUEST_STATE_CHANGE.step(RequestedState=POWER_OFF)
+RESUME_REPLICATION = REQUEST_REPLICATION_STATE_CHANGE.step(RequestedState=REPLICATING)

@@ -98,6 +98,11 @@ class Call:  # pylint: disable=too-many-instance-attributes
         """How messages name the call: ``InitiateFailover on VM 'web01' (GUID)``."""
         return "%s on VM %s" % (self.method.name, self.label)
 
+    def reached(self, vm: Optional[VM]) -> bool:
+        """Whether ``vm`` is where this call leads (never, for a method whose outcome the table does not name)."""
+        outcome = self.method.leads_to
+        return outcome is not None and outcome.reached(vm, self.inputs)
+
 
 @dataclass
 class _Run:
@@ -160,18 +165,21 @@ class _Run:
         """After a lost answer: True when the VM shows what became of the call (recorded in ``call``), False when
         it shows no trace of it, so that calling once more cannot start the work twice."""
         try:
-            seen = probe.look(self.cim, call.vm, call.method.job_types)
+            seen = probe.look(self.cim, call.vm)
         except WSManError as again:
             self._lose(str(exc))
             call.error = ("%s got no answer, so whether it started is unknown: %s; the VM could not be read either "
                           "(%s): check it with %s and run again" % (call.what(), exc, again, call.method.check_with))
             return True
-        ours = [job for job in seen.finished if job.id.upper() not in self.known_jobs]
-        if call.method.leads_to is not None and call.method.leads_to.reached(seen.vm):
+        # A job that did not exist before the run is the call's, whatever its JobType (the documentation does not pin
+        # JobTypes to methods); one of the entry's JobTypes first when there are several.
+        ours = sorted((job for job in seen.running + seen.finished if job.id.upper() not in self.known_jobs),
+                      key=lambda job: job.job_type not in call.method.job_types)
+        if call.reached(seen.vm):
             call.code = COMPLETED
             call.note = "its answer was lost, but the VM is in the state it leads to"
-        elif seen.running or ours:
-            call.code, call.job = JOB_STARTED, jobs.Job(id=(seen.running or ours)[0].id.upper(), state=2)
+        elif ours:
+            call.code, call.job = JOB_STARTED, jobs.Job(id=ours[0].id.upper(), state=2)
             call.note = "its answer was lost; the host had started job %s, which was followed" % call.job.id
         elif call.sent > 1:
             self._lose(str(exc))
@@ -184,10 +192,10 @@ class _Run:
     def _explain_refusal(self, call: Call) -> None:
         """A refusal may come from another run working on the same VM: say what the VM shows, not just the code."""
         try:
-            seen = probe.look(self.cim, call.vm, None)
+            seen = probe.look(self.cim, call.vm)
         except WSManError:
             return  # the refusal's own message stands
-        if call.method.leads_to is not None and call.method.leads_to.reached(seen.vm):
+        if call.reached(seen.vm):
             call.error = ""
             call.note = "the host refused it because the VM already is where it would lead (another run did it)"
         elif seen.running:
@@ -259,13 +267,12 @@ def _components(cim: CimClient, cim_class: str, vm_ids: List[str]) -> Dict[str, 
 def start_all(cim: CimClient, calls: List[Call], max_concurrent: int, elapsed: Callable[[], float]) -> None:
     """Make every call, at most ``max_concurrent`` at a time, in the order given; fills in each call's outcome.
 
-    First the targets (find_targets), then the jobs of the methods' JobTypes that already exist (to tell ours
-    from older ones after a lost answer), then the calls. A call whose target was not found is not sent.
+    First the targets (find_targets), then the jobs that already exist (to tell the calls' own from older ones after
+    a lost answer), then the calls. A call whose target was not found is not sent.
     """
     find_targets(cim, calls)
     ready = [call for call in calls if not call.error]
-    job_types = sorted({job_type for call in ready for job_type in call.method.job_types})
-    run = _Run(cim, elapsed, jobs.existing_ids(cim, job_types))
+    run = _Run(cim, elapsed, jobs.existing_ids(cim) if ready else frozenset())
     now = elapsed()
     for call in calls:
         call.queued_at = now

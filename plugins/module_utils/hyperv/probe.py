@@ -6,15 +6,15 @@
 A failover must be started exactly once. When the connection drops after the request went out, the host may or may
 not have acted; sending the call again blindly could start a second failover. So the VM is read again, with the jobs
 that affect it (Msvm_AffectedJobElement, hyperv-replica-wmi notes 2.5 and 4), and the caller decides from what it
-sees and the method's table entry: the work is done (the VM is where the method leads), a job of the method's
-JobType is running or has just ended (follow it), or nothing happened (only then may it call once more). The same
-reading turns a refusal caused by another run into the truth about the VM.
+sees and the method's table entry: the work is done (the VM is where the method leads), a job that did not exist
+before the run affects the VM (follow it), or nothing happened (only then may it call once more). The same reading
+turns a refusal caused by another run into the truth about the VM.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import FrozenSet, List, Optional
+from typing import List
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
@@ -24,21 +24,19 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM
 
 @dataclass
 class Seen:
-    """The VM now and the jobs of the kinds asked for that affect it (finished ones last seen first)."""
+    """The VM now and the jobs that affect it, running and finished."""
 
     vm: VM
     running: List[jobs.Job] = field(default_factory=list)
     finished: List[jobs.Job] = field(default_factory=list)
 
 
-def look(cim: CimClient, vm: VM, job_types: Optional[FrozenSet[int]]) -> Seen:
-    """Read the VM and its jobs of ``job_types`` (every job for None). Raises WSManError when the host cannot say."""
+def look(cim: CimClient, vm: VM) -> Seen:
+    """Read the VM and every job that affects it. Raises WSManError when the host cannot say."""
     reference = vm.reference()
     seen = Seen(vm=VM.from_instance(cim.get(reference)))
     query = wql.associators("Msvm_ComputerSystem", dict(reference.selectors), "Msvm_AffectedJobElement",
                             "Msvm_ConcreteJob")
     for job in (jobs.Job.from_instance(i) for i in cim.query(query)):
-        if job_types is not None and job.job_type not in job_types:
-            continue
         (seen.finished if job.finished else seen.running).append(job)
     return seen

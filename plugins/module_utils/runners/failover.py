@@ -13,6 +13,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils import timefmt
 from ansible_collections.hyperv.replica.plugins.module_utils.connection import Connection
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FailoverResult, FailoverRun, Request
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import TURN_OFF
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 from ansible_collections.hyperv.replica.plugins.module_utils.runners.common import fail, on_host
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
@@ -20,7 +21,8 @@ from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import R
 
 def _diff(results: List[FailoverResult]) -> Dict[str, Any]:
     before = {"%s (%s)" % (r.vm.name, r.vm.id): r.vm.state_name for r in results}
-    after = {"%s (%s)" % (r.vm.name, r.vm.id): r.state_after() for r in results}
+    after = {"%s (%s)" % (r.vm.name, r.vm.id): r.state_after() + (" (turned off)" if r.prepared_by(TURN_OFF) else "")
+             for r in results}
     return {"before": before, "after": after}
 
 
@@ -43,7 +45,8 @@ def _request(module: AnsibleModule) -> Request:
             fail(module, str(exc))
     return Request(vms=params["vms"], desired=params["state"],
                    recovery_point=params["recovery_point"] or recovery_points.LATEST, wait=params["wait"],
-                   check_mode=module.check_mode, recovery_point_before=before, max_concurrent=params["max_concurrent"])
+                   check_mode=module.check_mode, recovery_point_before=before, max_concurrent=params["max_concurrent"],
+                   resume_replication=params["resume_replication"])
 
 
 def run_failover(module: AnsibleModule) -> None:

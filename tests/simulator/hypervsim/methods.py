@@ -8,9 +8,9 @@ notes 1.2, 2.6. Out parameters are rendered alphabetically before ReturnValue; u
 """
 
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
-from . import replica
+from . import power, replica
 from .cim import Instance
 from .hyperv import HyperVHost
 from .invocation import Invocation, MethodResult, Rejected
@@ -38,10 +38,33 @@ class MethodSpec:
     signature: Signature
     handler: Callable[[Invocation], MethodResult]
     job: JobKind | None = None
+    # A method whose kind of job depends on an input (RequestStateChange: 12 Start, 13 Power Off, ...): that input
+    # and the kinds by its value; ``job`` is then the kind of any other value.
+    jobs_by: tuple[str, dict[Any, JobKind]] | None = None
+
+    def job_kind(self, params: dict[str, Any]) -> JobKind | None:
+        if self.jobs_by is not None:
+            name, kinds = self.jobs_by
+            return kinds.get(params.get(name), self.job)
+        return self.job
 
 
 def _job(job_type: int, caption: str, description: str, verb: str, method: str, follows: bool = False) -> JobKind:
     return JobKind(job_type, caption, description, verb, method, follows)
+
+
+def _power_job(job_type: int, what: str, doing: str) -> JobKind:
+    return _job(job_type, f"{what} Virtual Machine", f"{doing} Virtual Machine", what.lower() + " the virtual machine",
+                "RequestStateChange")
+
+
+# RequestStateChange's jobs by RequestedState (msvm-concretejob JobType 12 Start, 13 Power Off, 14 Save, 26 Pause,
+# 28 Reset, 29 Reboot; Caption and Description [infer]).
+POWER_JOBS = {
+    power.RUNNING: _power_job(12, "Start", "Starting"), power.OFF: _power_job(13, "Turn Off", "Turning Off"),
+    power.SAVED: _power_job(14, "Save", "Saving"), power.PAUSED: _power_job(26, "Pause", "Pausing"),
+    power.RESET: _power_job(28, "Reset", "Resetting"), power.REBOOT: _power_job(29, "Reboot", "Rebooting"),
+}
 
 
 # The three failover methods' jobs end as the VM's job_result says (the fleet's way to make them fail or hang).
@@ -61,6 +84,9 @@ TABLE: dict[tuple[str, str], MethodSpec] = {(spec.cls.lower(), spec.name.lower()
                replica.request_state_change,
                _job(96, "Replicate State Change", "Changing replication state", "change the replication state",
                     "RequestReplicationStateChange")),
+    MethodSpec("Msvm_ComputerSystem", "RequestStateChange",
+               {"RequestedState": Param("uint16"), "TimeoutPeriod": Param("datetime"), "Job": JOB},
+               power.request_state_change, POWER_JOBS[power.OFF], jobs_by=("RequestedState", POWER_JOBS)),
 )}
 
 

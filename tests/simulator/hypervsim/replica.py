@@ -6,14 +6,14 @@ faults only come from references that do not resolve (raised by the caller's hel
 """
 
 from . import faults
-from . import jobs as jobmod
 from .cim import CimRef
 from .hyperv import REPLICATION_TYPES, HyperVHost, VirtualMachine
-from .invocation import INVALID_PARAMETER, INVALID_STATE, SYSTEM_IN_USE, Invocation, MethodResult, Rejected
+from .invocation import INVALID_PARAMETER, SYSTEM_IN_USE, Invocation, MethodResult, Rejected
 
 REPLICA_MODES = (2, 4)        # Replica, Extended Replica
 PRIMARY = 1
 REPLICATING, SYNCED, RECOVERED, COMMITTED, SUSPENDED, CRITICAL, FAILOVER_IN_PROGRESS = 3, 4, 5, 6, 7, 8, 12
+RESYNCHRONIZING, DISK_UPDATE = 10, 15
 RUNNING_STATES = (2, 9)       # running, paused: the VM is not off
 
 
@@ -33,13 +33,6 @@ def vm_from_ref(host: HyperVHost, ref: CimRef | None) -> VirtualMachine:
         if vm is not None:
             return vm
     raise faults.not_found(ref.path(), "ExecMethod", faults.HYPERV_PROVIDER)
-
-
-def _invalid_state(inv: Invocation, vm: VirtualMachine) -> MethodResult:
-    """Synchronous 32775 by default; with the fleet choice invalid_state: job, a job that ends in JobState 10."""
-    if inv.host.config.invalid_state == "job" and inv.spec.job is not None:
-        return inv.start_job(vm, error=jobmod.job_error(vm.name, vm.id, INVALID_STATE, inv.spec.job))
-    return MethodResult(INVALID_STATE)
 
 
 def _running_blocked(host: HyperVHost, vm: VirtualMachine) -> bool:
@@ -65,9 +58,10 @@ def initiate_failover(inv: Invocation) -> MethodResult:
     kind = _snapshot(vm, inv.params.get("SnapshotSettingData"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
-    # States 7/10/15 are not accepted directly: Windows' own client resumes replication first (hyperv notes 3.1).
-    if vm.mode not in REPLICA_MODES or vm.state != REPLICATING or _running_blocked(host, vm):
-        return _invalid_state(inv, vm)
+    # Start-VMFailover calls InitiateFailover from 3 and 15 (Disk update in progress) and resumes 7 and 10 to 3 first
+    # (decompiled StartVMFailover), so those two are [infer] refused by WMI itself.
+    if vm.mode not in REPLICA_MODES or vm.state not in (REPLICATING, DISK_UPDATE) or _running_blocked(host, vm):
+        return inv.invalid_state(vm)
 
     def success() -> None:
         vm.state = RECOVERED
@@ -81,14 +75,16 @@ def initiate_failover(inv: Invocation) -> MethodResult:
 
 
 def revert_failover(inv: Invocation) -> MethodResult:
-    """Replica 5 -> 3 (failover disk discarded) or primary 4 -> 3 (cancelled planned failover), both [infer]."""
+    """Replica 5 -> 3 (failover disk discarded) or primary 4 -> 3 (cancelled planned failover), both [infer]; from 12
+    too, with no job left on the VM, as Stop-VMFailover accepts RecoveryInProgress (decompiled StopVMFailover)."""
     vm = vm_from_ref(inv.host, inv.params.get("ComputerSystem"))
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
-    replica_ok = vm.mode in REPLICA_MODES and vm.state == RECOVERED and not _running_blocked(inv.host, vm)
-    primary_ok = vm.mode == PRIMARY and vm.state == SYNCED
+    replica_ok = (vm.mode in REPLICA_MODES and vm.state in (RECOVERED, FAILOVER_IN_PROGRESS)
+                  and not _running_blocked(inv.host, vm))
+    primary_ok = vm.mode == PRIMARY and vm.state in (SYNCED, FAILOVER_IN_PROGRESS)
     if not (replica_ok or primary_ok):
-        return _invalid_state(inv, vm)
+        return inv.invalid_state(vm)
 
     def success() -> None:
         vm.state = REPLICATING
@@ -104,7 +100,7 @@ def commit_failover(inv: Invocation) -> MethodResult:
     if vm.pending_jobs:
         return MethodResult(SYSTEM_IN_USE)
     if vm.mode not in REPLICA_MODES or vm.state != RECOVERED:
-        return _invalid_state(inv, vm)
+        return inv.invalid_state(vm)
 
     def success() -> None:
         vm.state = COMMITTED
@@ -114,10 +110,13 @@ def commit_failover(inv: Invocation) -> MethodResult:
 
 
 # RequestedState -> states it may be requested from; the mode check is separate.
+# Resume (3) is requested by the Hyper-V PowerShell client from 7, 8, 9 and 11 (Resume-VMReplication) and from 7 and
+# 10 (Start-VMFailover resumes a Suspended or Resynchronizing replica before InitiateFailover); decompiled
+# ResumeVMReplication / StartVMFailover. Whether Windows accepts 3 from 9 and 11 rather than resynchronizing: [infer].
 _STATE_CHANGES = {
-    SUSPENDED: (REPLICATING,),           # suspend
-    REPLICATING: (SUSPENDED, CRITICAL),  # resume [infer: Critical too, as Resume-VMReplication does]
-    SYNCED: (REPLICATING,),              # planned failover "prepare", primary only, VM off
+    SUSPENDED: (REPLICATING,),                            # suspend
+    REPLICATING: (SUSPENDED, CRITICAL, 9, RESYNCHRONIZING, 11),   # resume
+    SYNCED: (REPLICATING,),                               # planned failover "prepare", primary only, VM off
 }
 _ALLOWED_REQUESTS = (1, 2, 3, 4, 7, 9)
 
@@ -141,7 +140,7 @@ def request_state_change(inv: Invocation) -> MethodResult:
     if requested == SYNCED:
         valid = valid and vm.mode == PRIMARY and vm.power == 3
     if not valid:
-        return _invalid_state(inv, vm)
+        return inv.invalid_state(vm)
     previous, vm.state = vm.state, requested
 
     def failure() -> None:

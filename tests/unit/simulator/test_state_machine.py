@@ -246,3 +246,55 @@ def test_set_vm_control(client):
         client.sim.set_vm("web01", colour="blue")
     result = client.sim.set_vm("WEB01", state="suspended", power="running", mode=2)
     assert (result["state"], result["power"], result["mode"]) == (7, 2, "replica")
+
+
+def power_change(client, vm_id, requested):
+    return out(client.invoke("Msvm_ComputerSystem", "RequestStateChange", VM_SELECTORS + [("Name", vm_id)],
+                             f"<p:RequestedState>{requested}</p:RequestedState>"))
+
+
+def test_failover_from_disk_update_in_progress_and_resume_from_resynchronizing(make_client):
+    """Start-VMFailover calls InitiateFailover from 15 directly, and resumes 10 (Resynchronizing) to 3 first."""
+    client = make_client(job_seconds=0)
+    client.sim.set_vm(client.WEB01, state=15)
+    assert failover(client, client.WEB01)[0] == 4096 and vm(client, client.WEB01)["state"] == 5
+    client.sim.set_vm(client.SQL01, state=10, power="off")
+    assert failover(client, client.SQL01) == (32775, None)
+    assert state_change(client, client.SQL01, 3)[0] == 4096 and vm(client, client.SQL01)["state"] == 3
+
+
+def test_revert_from_failover_in_progress_with_no_job_left(make_client):
+    """Stop-VMFailover accepts RecoveryInProgress (12); a VM still running a job answers 32774 first."""
+    client = make_client(job_seconds=30)
+    job_id = failover(client, client.WEB01)[1]
+    assert vm(client, client.WEB01)["state"] == 12
+    assert service_call(client, "RevertFailover", client.WEB01) == (32774, None)
+    client.sim.clock.advance(31)
+    assert job(client, job_id)["JobState"] == "7"
+    client.sim.set_vm(client.WEB01, state=12)   # a failover left half way, with no job on the VM any more
+    value, revert_job = service_call(client, "RevertFailover", client.WEB01)
+    assert value == 4096 and job(client, revert_job)["JobType"] == "98"
+
+
+def test_turn_off_start_save_and_pause(make_client):
+    client = make_client(job_seconds=0)
+    failover(client, client.WEB01)                                   # a failed-over replica may run
+    value, job_id = power_change(client, client.WEB01, 2)
+    assert value == 4096 and job(client, job_id)["JobType"] == "12" and vm(client, client.WEB01)["power"] == 2
+    assert power_change(client, client.WEB01, 2) == (32775, None)    # already running
+    assert power_change(client, client.WEB01, 9)[0] == 4096 and vm(client, client.WEB01)["power"] == 9
+    value, job_id = power_change(client, client.WEB01, 3)
+    assert job(client, job_id)["JobType"] == "13" and vm(client, client.WEB01)["power"] == 3
+    assert power_change(client, client.WEB01, 6) == (32775, None)    # an off VM has nothing to save
+    assert power_change(client, client.WEB01, 4) == (32773, None)    # Shut Down is V1 only
+    assert power_change(client, "HV-TEST01", 3) == (32773, None)     # the host is no VM
+
+
+def test_a_replica_that_has_not_failed_over_cannot_be_started(make_client, clock):
+    client = make_client(job_seconds=0)
+    assert power_change(client, client.WEB01, 2) == (32775, None)
+    assert vm(client, client.WEB01)["power"] == 3
+    jobs = make_client(invalid_state="job")
+    value, job_id = power_change(jobs, jobs.WEB01, 2)
+    clock.advance(10)
+    assert value == 4096 and job(jobs, job_id)["JobState"] == "10" and vm(jobs, jobs.WEB01)["power"] == 3

@@ -164,7 +164,7 @@ def test_rerun_while_the_job_still_runs_says_to_wait(host):
     converge(sim, ["slow"], timeout=4, interval=2)
     (again,) = converge(sim, ["slow"], timeout=4, interval=2)
     assert state(sim, "slow")["state"] == 12
-    assert "'slow'" in again["error"] and "still running" in again["error"]
+    assert "'slow'" in again["error"] and "a failover is under way" in again["error"]
     assert "needs Replicating" not in again["error"] and again["changed"] is False
     sim.advance_clock(100)
     (done,) = converge(sim, ["slow"])
@@ -200,7 +200,7 @@ def test_a_second_run_reports_the_first_runs_work_instead_of_repeating_it(host):
     (first,) = converge(sim, ["a"], wait=False)
     assert first["changed"] is True and first["job_id"]
     (second,) = converge(sim, ["a"])
-    assert second["changed"] is False and "a failover job is still running on it" in second["error"]
+    assert second["changed"] is False and "a failover is under way" in second["error"]
     sim.advance_clock(30)
     (third,) = converge(sim, ["a"])
     assert (third["changed"], third["error"], third["state_after"]) == (False, None, "Recovered")
@@ -255,3 +255,66 @@ def test_an_unreadable_answer_to_a_call_is_settled_like_a_lost_one(host):
     assert (result["state_after"], result["error"]) == ("Recovered", None)
     outcomes = [r["outcome"] for r in sim.requests() if r["operation"] == "Invoke:InitiateFailover"]
     assert outcomes == ["hostile-truncated", "ok"]
+
+
+# ---- as the cmdlets do (docs/failover-decisions.md), end to end against the simulator
+
+
+def test_a_running_or_paused_failed_over_vm_is_turned_off_then_reverted_and_a_saved_one_reverted_as_is(host):
+    sim = host([replica("run", state="recovered", power="running"), replica("pause", state="recovered", power="paused"),
+                replica("saved", state="recovered", power="saved"),
+                replica("bystander", state="recovered", power="running")])
+    results = converge(sim, ["run", "pause", "saved"], desired="reverted")
+    assert [(r["name"], r["turned_off"], r["state_after"], r["error"]) for r in results] == [
+        ("run", True, "Replicating", None), ("pause", True, "Replicating", None), ("saved", False, "Replicating", None)]
+    assert [(state(sim, n)["power"], state(sim, n)["state"]) for n in ("run", "pause", "saved")] == [
+        (3, 3), (3, 3), (6, 3)]
+    # The VM nobody named is left running and failed over: the collection powers off only what it was asked to.
+    assert (state(sim, "bystander")["power"], state(sim, "bystander")["state"]) == (2, 5)
+    turned_off = [r["vm"] for r in sim.requests() if r["operation"] == "Invoke:RequestStateChange"]
+    assert sorted(turned_off) == ["pause", "run"]
+
+
+def test_check_mode_says_a_running_vm_would_be_turned_off_and_does_nothing(host):
+    sim = host([replica("run", state="recovered", power="running")])
+    (result,) = converge(sim, ["run"], desired="reverted", check_mode=True)
+    assert (result["changed"], result["turned_off"], result["state_after"]) == (True, True, "Replicating")
+    assert not any(k.startswith("Invoke") for k in sim.counters())
+    assert (state(sim, "run")["power"], state(sim, "run")["state"]) == (2, 5)
+
+
+def test_a_turn_off_that_fails_stops_that_vms_revert(host):
+    sim = host([replica("a", state="recovered", power="running"), replica("b", state="recovered", power="running")])
+    sim.add_fault(operation="Invoke:RequestStateChange", vm="a", job="exception", count=1)
+    a, b = converge(sim, ["a", "b"], desired="reverted")
+    assert "RequestStateChange on VM 'a'" in a["error"] and "failed" in a["error"] and a["turned_off"] is False
+    assert (b["error"], b["turned_off"], b["state_after"]) == (None, True, "Replicating")
+    assert [r["vm"] for r in sim.requests() if r["operation"] == "Invoke:RevertFailover"] == ["b"]
+    assert (state(sim, "a")["power"], state(sim, "a")["state"]) == (2, 5)
+
+
+def test_a_lost_turn_off_answer_is_settled_and_the_revert_goes_on(host):
+    sim = host([replica("a", state="recovered", power="running")])
+    sim.add_fault(operation="Invoke:RequestStateChange", vm="a", drop="after", count=1)
+    (result,) = converge(sim, ["a"], desired="reverted")
+    assert (result["error"], result["turned_off"], result["state_after"]) == (None, True, "Replicating")
+    assert len(acted(sim, "Invoke:RequestStateChange", "a")) == 1 and len(acted(sim, "Invoke:RevertFailover", "a")) == 1
+
+
+def test_failover_from_disk_update_in_progress_and_revert_of_a_failover_left_half_way(host):
+    sim = host([replica("disk", state=15), replica("half", state=12)])
+    (disk,) = converge(sim, ["disk"])
+    assert (disk["changed"], disk["operation"], disk["state_after"]) == (True, "InitiateFailover", "Recovered")
+    (half,) = converge(sim, ["half"], desired="reverted")
+    assert (half["changed"], half["operation"], half["state_after"]) == (True, "RevertFailover", "Replicating")
+
+
+def test_a_suspended_replica_is_resumed_first_only_when_asked(host):
+    sim = host([replica("paused", state="suspended"), replica("resync", state=10)])
+    refused = converge(sim, ["paused", "resync"])
+    assert all("resume_replication=true" in r["error"] and r["changed"] is False for r in refused)
+    assert not any(k.startswith("Invoke") for k in sim.counters())
+    done = converge(sim, ["paused", "resync"], resume_replication=True)
+    assert [(r["resumed_replication"], r["operation"], r["state_after"], r["error"]) for r in done] == [
+        (True, "InitiateFailover", "Recovered", None)] * 2
+    assert sim.counters()["Invoke:RequestReplicationStateChange"] == 2

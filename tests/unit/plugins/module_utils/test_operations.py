@@ -220,6 +220,28 @@ def test_a_lost_answer_after_the_host_acted_follows_its_job_and_never_sends_agai
     assert "answer was lost" in todo[1].note
 
 
+def test_a_new_job_of_any_type_is_the_calls_and_an_older_running_one_is_not():
+    """The documentation does not pin JobTypes to methods: a job that did not exist before the run is the call's,
+    whatever its JobType; a job that was already running (another run's) is not, so the call is sent once more and
+    the host's refusal names that job."""
+    reset = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")
+    theirs = {"InstanceID": "their-job", "JobType": 97, "JobState": 4, "PercentComplete": 40}
+    new = {"InstanceID": "new-job", "JobType": 200, "JobState": 4}
+
+    class Before(Host):
+        def query(self, wql):
+            if wql == "SELECT * FROM Msvm_ConcreteJob":
+                return [Instance("Msvm_ConcreteJob", theirs)]
+            return super().query(wql)
+
+    host = Before({"vm00": reset, "vm01": [reset, MethodResult(32774, {})]},
+                  jobs={"vm00": [theirs, new], "vm01": [theirs]})
+    first, second = calls(2)
+    operations.start_all(host, [first, second], 1, ticking_clock())
+    assert first.job.id == "NEW-JOB" and first.sent == 1 and not first.error
+    assert second.sent == 2 and "another operation is running on it (job their-job" in second.error
+
+
 def test_a_lost_answer_with_the_work_done_is_done():
     reset = WSManTransportError("cannot reach the WinRM host: reset", kind="connection")
     host = Host({"vm00": reset}, states={"vm00": 5})
@@ -234,7 +256,7 @@ def test_an_older_finished_job_is_not_taken_for_ours():
 
     class Older(Host):
         def query(self, wql):
-            if "JobType = 97" in wql:  # the jobs that existed before the run's calls
+            if wql == "SELECT * FROM Msvm_ConcreteJob":  # the jobs that existed before the run's calls
                 return [Instance("Msvm_ConcreteJob", old)]
             return super().query(wql)
 
