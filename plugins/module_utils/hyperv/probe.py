@@ -14,27 +14,28 @@ turns a refusal caused by another run into the truth about the VM.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM, read_vms
 
 
 @dataclass
 class Seen:
-    """The VM now and the jobs that affect it, running and finished."""
+    """The VM now (None if it is gone) and the jobs that affect it, running and finished."""
 
-    vm: VM
+    vm: Optional[VM]
     running: List[jobs.Job] = field(default_factory=list)
     finished: List[jobs.Job] = field(default_factory=list)
 
 
 def look(cim: CimClient, vm: VM) -> Seen:
-    """Read the VM and every job that affects it. Raises WSManError when the host cannot say."""
+    """Read the VM, as the lookups read it (its relationship's state), and every job that affects it. Raises
+    WSManError when the host cannot say."""
     reference = vm.reference()
-    seen = Seen(vm=VM.from_instance(cim.get(reference)))
+    seen = Seen(vm=read_vms(cim, [vm.id]).get(vm.id))
     query = wql.associators("Msvm_ComputerSystem", dict(reference.selectors), "Msvm_AffectedJobElement",
                             "Msvm_ConcreteJob")
     for job in (jobs.Job.from_instance(i) for i in cim.query(query)):

@@ -10,7 +10,7 @@ Caption/Description are localized on real hosts, so VMs are told from the host o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional
 
@@ -18,6 +18,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance, Reference
 from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.relationships import Relationship, read_relationships
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import cim_time
 
 REPLICATION_STATES = {
@@ -68,11 +69,12 @@ class VM:  # pylint: disable=too-many-instance-attributes
     state: int
     power: int
     health: int
-    # Read with the VM at no extra cost; replication_info prefers Msvm_ReplicationRelationship's copies.
     failed_over_type: int = 0
     last_replication_type: int = 0
     last_replication: Optional[datetime] = None
     last_application_consistent: Optional[datetime] = None
+    # The VM's own Msvm_ReplicationRelationship, when it has one: the state, health and times above are then its.
+    relationship: Optional[Relationship] = field(default=None, repr=False, compare=False)
 
     @property
     def mode_name(self) -> str:
@@ -94,10 +96,19 @@ class VM:  # pylint: disable=too-many-instance-attributes
     def reference(self) -> Reference:
         return Reference.to("Msvm_ComputerSystem", CreationClassName="Msvm_ComputerSystem", Name=self.id)
 
+    def take(self, relationship: Relationship) -> None:
+        """Decide from the relationship from now on, as Microsoft's client does (relationships.py)."""
+        self.relationship = relationship
+        self.state, self.health = relationship.state, relationship.health
+        self.failed_over_type, self.last_replication_type = (relationship.failed_over_type,
+                                                             relationship.last_replication_type)
+        self.last_replication = relationship.last_replication
+        self.last_application_consistent = relationship.last_application_consistent
+
     @classmethod
     def from_instance(cls, instance: Instance) -> "VM":
-        # ReplicationState on Msvm_ComputerSystem is deprecated from 2012 R2 but still maintained; the
-        # relationship class carries the same value (read by replication_info when it is needed).
+        # The deprecated copies on Msvm_ComputerSystem, still maintained by Windows: what a VM without a
+        # relationship (not replicated, a Test Replica, a host before 2012 R2) is decided from.
         return cls(id=str(instance.get("Name") or "").upper(), name=str(instance.get("ElementName") or ""),
                    mode=int(instance.get("ReplicationMode") or 0), state=int(instance.get("ReplicationState") or 0),
                    power=int(instance.get("EnabledState") or 0), health=int(instance.get("ReplicationHealth") or 0),
@@ -105,6 +116,18 @@ class VM:  # pylint: disable=too-many-instance-attributes
                    last_replication_type=int(instance.get("LastReplicationType") or 0),
                    last_replication=cim_time(instance.get("LastReplicationTime")),
                    last_application_consistent=cim_time(instance.get("LastApplicationConsistentReplicationTime")))
+
+
+def _with_relationships(cim: CimClient, vms: List[VM], every: bool = False) -> List[VM]:
+    """The VMs, each replicated one deciding from its own relationship: one more query for all of them (in chunks),
+    or for the whole host when ``every`` VM of it is wanted."""
+    replicated = [vm.id for vm in vms if vm.mode != MODE_NONE]
+    if replicated:
+        found = read_relationships(cim, None if every else replicated, LOOKUP_CHUNK)
+        for vm in vms:
+            if vm.id in found:
+                vm.take(found[vm.id])
+    return vms
 
 
 def _query_vms(cim: CimClient, prop: str, values: List[str]) -> List[VM]:
@@ -120,7 +143,8 @@ def replicated_vms(cim: CimClient) -> List[VM]:
     """
     query = wql.select("Msvm_ComputerSystem", "%s <> 0" % wql.prop("ReplicationMode"))
     vms = [VM.from_instance(i) for i in cim.query(query) if is_guid(str(i.get("Name") or ""))]
-    return sorted((vm for vm in vms if vm.mode != MODE_NONE), key=lambda vm: (vm.name.lower(), vm.id))
+    vms = sorted((vm for vm in vms if vm.mode != MODE_NONE), key=lambda vm: (vm.name.lower(), vm.id))
+    return _with_relationships(cim, vms, every=True)
 
 
 def _guid_key(text: str) -> str:
@@ -131,7 +155,19 @@ def _guid_key(text: str) -> str:
 def read_vms(cim: CimClient, ids: Iterable[str]) -> Dict[str, VM]:
     """Current VMs by GUID (upper case)."""
     wanted = sorted({_guid_key(i) for i in ids})
-    return {vm.id: vm for vm in _query_vms(cim, "Name", wanted)} if wanted else {}
+    return {vm.id: vm for vm in _with_relationships(cim, _query_vms(cim, "Name", wanted))} if wanted else {}
+
+
+# An account outside the host's Hyper-V Administrators and Administrators groups authenticates and then sees no
+# Hyper-V instance at all: WMI filters them out instead of refusing (microsoft/devhome#2476, containers/libhvee#224).
+NO_VM_SEEN = ("the host shows no VM at all to this account, which usually means the account lacks the rights to see "
+              "them: make it a member of the host's Hyper-V Administrators (or Administrators) group")
+
+
+def shows_no_vm(cim: CimClient) -> bool:
+    """Whether the host shows this account no VM at all (one query, on the error path only)."""
+    rows = cim.query(wql.select("Msvm_ComputerSystem"))
+    return not any(is_guid(str(row.get("Name") or "")) for row in rows)
 
 
 def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
@@ -152,7 +188,7 @@ def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
         raise VmLookupError("no VM can have these names: %s" % "; ".join(unusable))
     guids = [_guid_key(a) for a in asked if is_guid(a)]
     names = [a for a in asked if not is_guid(a)]
-    by_id = read_vms(cim, guids)
+    by_id = {vm.id: vm for vm in _query_vms(cim, "Name", sorted(set(guids)))} if guids else {}
     by_name: Dict[str, List[VM]] = {}
     for vm in (_query_vms(cim, "ElementName", sorted(set(names))) if names else []):
         by_name.setdefault(vm.name.lower(), []).append(vm)
@@ -173,7 +209,9 @@ def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
     if missing:
         problems.append("no VM named or with GUID %s on this host (asked for: %s)" % (
             ", ".join("'%s'" % m for m in missing), ", ".join("'%s'" % a for a in asked)))
+        if not result and not ambiguous and shows_no_vm(cim):
+            problems.append(NO_VM_SEEN)
     problems.extend(ambiguous)
     if problems:
         raise VmLookupError("; ".join(problems))
-    return list(result.values())
+    return _with_relationships(cim, list(result.values()))

@@ -205,8 +205,8 @@ def _user(raw: Any, where: str) -> User:
     if "username" not in raw or "password" not in raw:
         raise _fail(where, "username and password are required")
     rights = raw.get("rights", "full")
-    if rights not in ("full", "none"):
-        raise _fail(f"{where}.rights", f"expected full or none, got {rights!r}")
+    if rights not in ("full", "none", "no_hyperv"):
+        raise _fail(f"{where}.rights", f"expected full, none or no_hyperv, got {rights!r}")
     return User(_string(raw["username"], f"{where}.username"), str(raw["password"]), rights)
 
 

@@ -233,9 +233,14 @@ class WsmanService:
             raise faults.not_found(tail, "GetObject", faults.WINMGMT)
         return self.host.classes.get(name)
 
+    def _visible(self, req: Request, class_name: str) -> list[cim.Instance]:
+        """The instances of a class this user may see: none for an account outside Hyper-V Administrators and the
+        local Administrators (rights no_hyperv), which WMI answers with empty results, not AccessDenied."""
+        return [] if req.user.rights == "no_hyperv" else self.host.exact_instances(class_name)
+
     def _get(self, req: Request) -> bytes:
         cls = self._target_class(req)
-        inst = cim.resolve(cls, self.host.exact_instances(cls.name), req.selectors)
+        inst = cim.resolve(cls, self._visible(req, cls.name), req.selectors)
         return envelope(ns.TRANSFER + "/GetResponse", req.message_id, cim.render_instance(inst), "s a x w p")
 
     # ------------------------------------------------------------ enumeration
@@ -269,14 +274,16 @@ class WsmanService:
             if class_part == "*":
                 raise faults.filter_missing()
             cls = self._target_class(req)
-            return [wql.Row(i) for i in self.host.instances_of(cls.name)]
+            visible = [] if req.user.rights == "no_hyperv" else self.host.instances_of(cls.name)
+            return [wql.Row(i) for i in visible]
         if filt.get("Dialect", ns.WQL_DIALECT) != ns.WQL_DIALECT:
             raise faults.filter_dialect_unavailable()
         if class_part != "*":
             raise faults.wql_on_class_uri()
         query = (filt.text or "").strip()
         try:
-            return wql.execute(query, self.host)
+            rows = wql.execute(query, self.host)
+            return [] if req.user.rights == "no_hyperv" else rows
         except wql.ClassNotFound as exc:
             raise faults.class_not_found(query) from exc
         except wql.WqlError as exc:
@@ -328,7 +335,7 @@ class WsmanService:
         spec = methods.find(cls.name, method)
         if spec is None:
             raise faults.action_not_supported(req.action)
-        target = cim.resolve(cls, self.host.exact_instances(cls.name), req.selectors)
+        target = cim.resolve(cls, self._visible(req, cls.name), req.selectors)
         params = parse_input(req.body, cls.uri, method, spec.signature, self.host.classes)
         result = methods.invoke(spec, self.host, target, params, req.user.username)
         body = render_output(cls.uri, method, spec.signature, result)

@@ -16,6 +16,8 @@ from hypervsim import Simulator  # noqa: E402  pylint: disable=wrong-import-posi
 from hypervsim.clock import ManualClock  # noqa: E402  pylint: disable=wrong-import-position
 
 USER = {"username": "hvadmin", "password": "Sim-S3cret!pw"}
+# An account WinRM lets in but that is not in the host's Hyper-V Administrators: it sees no Hyper-V instance.
+OUTSIDER = {"username": "helpdesk", "password": "Help-D3sk!pw", "rights": "no_hyperv"}
 
 
 def vm(name: str, mode: str = "replica", state: str = "replicating", power: str = "off", **extra: Any) -> dict:
@@ -30,7 +32,7 @@ class Hosts:
         self.started: List[Simulator] = []
 
     def start(self, vms: List[dict], **options: Any) -> Simulator:
-        fleet = {"hosts": [dict({"name": "HV1", "users": [USER], "job_seconds": 3, "vms": vms}, **options)]}
+        fleet = {"hosts": [dict({"name": "HV1", "users": [USER, OUTSIDER], "job_seconds": 3, "vms": vms}, **options)]}
         sim = Simulator(fleet, clock=ManualClock())
         sim.start()
         self.started.append(sim)

@@ -23,8 +23,17 @@ def job(job_id):
     return Reference.to("Msvm_ConcreteJob", InstanceID=job_id)
 
 
+def guid(name):
+    """A VM GUID made from a name vmNN (the lookups keep only VMs whose Name is a GUID, as Windows' are)."""
+    return "00000000-0000-4000-8000-%012d" % int(name[2:])
+
+
+def name_of(vm_id):
+    return "vm%02d" % int(vm_id[-12:])
+
+
 def machine(name, state=3, power_state=3):
-    return VM(id=name.upper(), name=name, mode=2, state=state, power=power_state, health=1)
+    return VM(id=guid(name), name=name, mode=2, state=state, power=power_state, health=1)
 
 
 class Host:
@@ -66,23 +75,28 @@ class Host:
 
     @staticmethod
     def _name(reference):
-        return (reference.selector("Name") or reference.selector("SystemName") or "").lower()
+        return name_of(reference.selector("Name") or reference.selector("SystemName") or "")
 
-    def get(self, reference):
-        name = self._name(reference)
-        return Instance("Msvm_ComputerSystem", {"Name": name.upper(), "ElementName": name, "ReplicationMode": 2,
-                                                "ReplicationState": self.states.get(name, 3), "EnabledState": 3})
+    def query_all(self, wqls):
+        return [row for wql in wqls for row in self.query(wql)]
 
     def query_references(self, wql):
         self.queries.append(wql)
         if "Msvm_ShutdownComponent" in wql:
-            return [Reference.to("Msvm_ShutdownComponent", SystemName=name.upper(), DeviceID="shutdown")
-                    for name in self.components if "'%s'" % name.upper() in wql]
+            return [Reference.to("Msvm_ShutdownComponent", SystemName=guid(name), DeviceID="shutdown")
+                    for name in self.components if "'%s'" % guid(name) in wql]
         return [SERVICE]
 
     def query(self, wql):
+        """The probe's reads: a VM (by Name), its relationships (none here), the jobs affecting it."""
         self.queries.append(wql)
-        return [Instance("Msvm_ConcreteJob", j) for name, found in self.jobs.items() if '"%s"' % name.upper() in wql
+        if "FROM Msvm_ComputerSystem" in wql:
+            return [Instance("Msvm_ComputerSystem", {"Name": guid(name), "ElementName": name, "ReplicationMode": 2,
+                                                     "ReplicationState": self.states.get(name, 3), "EnabledState": 3})
+                    for name in ("vm%02d" % i for i in range(20)) if "'%s'" % guid(name) in wql]
+        if "FROM Msvm_ReplicationRelationship" in wql:
+            return []  # a host before 2012 R2: the VM's own copy of its state is what there is
+        return [Instance("Msvm_ConcreteJob", j) for name, found in self.jobs.items() if '"%s"' % guid(name) in wql
                 for j in found]
 
 
@@ -176,7 +190,7 @@ def test_a_method_of_a_component_is_invoked_on_each_vms_component_and_a_vm_witho
     operations.start_all(host, todo, 2, ticking_clock())
     # One query for every VM's component, then one call per VM that has one.
     assert sum(1 for q in host.queries if "Msvm_ShutdownComponent" in q) == 1
-    assert sorted(ref.selector("SystemName") for ref, *_rest in host.calls) == ["VM00", "VM01"]
+    assert sorted(ref.selector("SystemName") for ref, *_rest in host.calls) == [guid("vm00"), guid("vm01")]
     assert todo[1].done and not todo[1].error
     assert "was not started: the VM has no Msvm_ShutdownComponent" in todo[2].error and todo[2].sent == 0
     assert "'vm02'" in todo[2].error and todo[2].invoked_at is None

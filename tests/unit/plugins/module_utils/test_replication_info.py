@@ -7,9 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import replication_info
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.replication_info import (
-    Relationship, Settings, VmInfo, owner_of, read_info)
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.relationships import Relationship, by_vm, owner_of
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.replication_info import Settings, VmInfo, read_info
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM, VmLookupError
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import cim_time
 from ansible_collections.hyperv.replica.tests.unit.plugins import simhost
@@ -201,7 +200,9 @@ def test_the_relationship_wins_over_the_deprecated_computer_system_copy():
     when = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
     rel = Relationship(id="x", number=0, state=5, health=2, failed_over_type=2, last_replication_type=2,
                        last_replication=when, last_application_consistent=None, last_apply=when)
-    result = VmInfo(vm=_vm(last_replication=when - timedelta(hours=1)), relationship=rel).as_dict()
+    machine = _vm(last_replication=when - timedelta(hours=1))
+    machine.take(rel)
+    result = VmInfo(vm=machine).as_dict()
     assert (result["state"], result["state_code"], result["health"], result["failed_over_type"]) == (
         "Recovered", 5, "Warning", "Application consistent")
     assert result["last_replication_time"] == "2026-11-21T10:00:00+00:00"
@@ -235,10 +236,45 @@ def test_the_primary_relationship_is_preferred_over_the_extended_one():
                          last_replication=None, last_application_consistent=None, last_apply=None)
     primary = Relationship(id="b", number=0, state=7, health=2, failed_over_type=0, last_replication_type=1,
                            last_replication=None, last_application_consistent=None, last_apply=None)
-    chosen = replication_info._by_vm([("VM", first), ("VM", primary), ("", first)])  # pylint: disable=protected-access
+    chosen = by_vm([("VM", first), ("VM", primary), ("", first)])
     assert chosen == {"VM": primary}
 
 
 def test_never_is_not_a_time():
     assert cim_time(datetime(1601, 1, 1, tzinfo=timezone.utc)) is None
     assert cim_time(None) is None and cim_time("2026") is None
+
+
+class _Host:
+    """A CIM client answering the lookup queries: one replica whose deprecated Msvm_ComputerSystem copy says
+    Replicating, while its own relationship (\\HVR\\0) says Recovered and its extended one (\\HVR\\1) Suspended."""
+
+    GUID = "5F1D3C9A-0B6E-4C53-9A51-1F0E8C6A2B7D"
+
+    def __init__(self):
+        self.queries = []
+
+    def query_all(self, wqls):
+        return [row for wql in wqls for row in self.query(wql)]
+
+    def query(self, wql):
+        from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
+        self.queries.append(wql)
+        if "FROM Msvm_ComputerSystem" in wql:
+            return [Instance("Msvm_ComputerSystem", {"Name": self.GUID, "ElementName": "web01", "ReplicationMode": 2,
+                                                     "ReplicationState": 3, "EnabledState": 3})]
+        return [Instance("Msvm_ReplicationRelationship", {"InstanceID": "Microsoft:%s\\HVR\\%d" % (self.GUID, n),
+                                                          "ReplicationState": state, "ReplicationHealth": 1})
+                for n, state in ((1, 7), (0, 5))]
+
+
+def test_lookups_decide_from_the_vms_own_relationship_not_the_deprecated_copy():
+    """Microsoft's client reads Msvm_ReplicationRelationship \\HVR\\0 (decompiled VMReplicationBase): so do the
+    lookups, with one more query for all the VMs, never one per VM."""
+    from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import find_vms
+    host = _Host()
+    (found,) = find_vms(host, ["web01"])
+    assert (found.state, found.state_name) == (5, "Recovered") and found.relationship.number == 0
+    assert [q.split(" WHERE")[0] for q in host.queries] == [
+        "SELECT * FROM Msvm_ComputerSystem", "SELECT * FROM Msvm_ReplicationRelationship"]
+    assert "LIKE 'Microsoft:%s%%'" % _Host.GUID in host.queries[1]

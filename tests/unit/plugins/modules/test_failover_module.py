@@ -59,3 +59,28 @@ def test_a_hostile_answer_fails_the_task_with_a_message_not_a_traceback(sim):
     done = run(failover, dict(simhost.params(sim), vms=NAMES[:1], state="failed_over"))
     assert done.failed and done.result["msg"].endswith("the WinRM response contains a DTD, which WS-Management "
                                                        "never sends; refused")
+
+
+def test_an_account_without_hyperv_rights_is_told_why_it_sees_no_vm(sim):
+    """WMI shows an account outside Hyper-V Administrators no VM at all, instead of refusing it: the message says so,
+    and only then (a mistyped name on a host whose VMs are visible gets no such advice)."""
+    outsider = dict(simhost.params(sim), username=simhost.OUTSIDER["username"], password=simhost.OUTSIDER["password"])
+    done = run(failover, dict(outsider, vms=NAMES[:1], state="failed_over"))
+    assert done.failed and "no VM named or with GUID 'vm00'" in done.result["msg"]
+    assert "Hyper-V Administrators" in done.result["msg"] and "Invoke:InitiateFailover" not in sim.counters()
+    typo = run(failover, dict(simhost.params(sim), vms=["vm-typo"], state="failed_over"))
+    assert typo.failed and "Hyper-V Administrators" not in typo.result["msg"]
+
+
+def test_a_running_failed_over_vm_reverted_reports_turned_off_and_the_diff_says_so(sim):
+    sim.set_vm(NAMES[0], state="recovered", power="running")
+    args = dict(simhost.params(sim), vms=NAMES[:1], state="reverted", poll_interval=0.01, _ansible_diff=True)
+    checked = run(failover, args, check_mode=True)
+    (vm,) = checked.result["vms"]
+    assert (checked.result["changed"], vm["turned_off"], vm["operation"]) == (True, True, "RevertFailover")
+    assert list(checked.result["diff"]["after"].values()) == ["Replicating (turned off)"]
+    assert not any(k.startswith("Invoke") for k in sim.counters())
+    done = run(failover, args)
+    (vm,) = done.result["vms"]
+    assert not done.failed and (vm["turned_off"], vm["state_after"], vm["resumed_replication"]) == (
+        True, "Replicating", False)

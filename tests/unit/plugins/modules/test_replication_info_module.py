@@ -70,3 +70,11 @@ def test_failover_recovery_point_options_are_exclusive_and_times_need_a_zone(sim
                                recovery_point_before="2026-11-21T10:00:00"))
     assert naive.failed and "no time zone" in naive.result["msg"]
     assert sim.counters().get("total", 0) == 0  # refused before the host was contacted
+
+
+def test_an_account_that_sees_no_vm_is_told_why(sim):
+    outsider = dict(simhost.params(sim), username=simhost.OUTSIDER["username"], password=simhost.OUTSIDER["password"])
+    done = run(replication_info, outsider)
+    assert not done.failed and done.result["vms"] == []
+    assert done.result["msg"].startswith("no replicated VMs; the host shows no VM at all to this account")
+    assert "Hyper-V Administrators" in done.result["msg"]
