@@ -1,13 +1,15 @@
 """`make soak`: failover/revert cycles over 100 simulated VMs with random faults, checked against the host's truth.
 
-Each round fails every VM over in one call, then reverts every VM in one call, the way the dr_drill role does,
-while the simulator drops connections before and after Invokes, answers bare HTTP 500s and operation timeouts to
-reads, answers Invokes with half an envelope, and fails jobs, each at random (seeded). One cycle is one VM failed over and reverted; 10 rounds of 100 VMs
-make 1000 cycles. After every call it checks, from the simulator's own record:
+Each round fails every VM over in one call, boots a third of the failed-over VMs (running or paused, as a drill
+does), then reverts every VM in one call, the way the dr_drill role does: the revert turns the booted ones off first.
+Meanwhile the simulator drops connections before and after Invokes, answers bare HTTP 500s and operation timeouts to
+reads, answers Invokes with half an envelope, and fails jobs, each at random (seeded). One cycle is one VM failed
+over and reverted; 10 rounds of 100 VMs make 1000 cycles. After every call it checks, from the simulator's own record:
 
 * mismatches: a VM whose real replication state is not the state the call reported for it (a VM whose error says
-  its outcome is unknown is counted apart, as "unknown": the module said it did not know);
-* duplicate invokes: a VM on which one call's InitiateFailover or RevertFailover took effect more than once;
+  its outcome is unknown is counted apart, as "unknown": the module said it did not know), or one reported turned
+  off that is not off;
+* duplicate invokes: a VM on which one call's InitiateFailover, RevertFailover or turn-off took effect more than once;
 * unnamed errors: an error that does not name its VM.
 
 Figures go to the terminal and to build/soak/soak.json; the exit code is 1 when any of the three is not zero.
@@ -38,7 +40,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import R
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManError  # noqa: E402
 
 USER = {"username": "soak", "password": "S0ak-Pa55!"}
-INVOKES = ("Invoke:InitiateFailover", "Invoke:RevertFailover")
+INVOKES = ("Invoke:InitiateFailover", "Invoke:RevertFailover", "Invoke:RequestStateChange")
 # Requests that reached the host and took effect: a drop *after* acting counts, a drop before or a bare 500 not.
 NO_EFFECT = ("dropped-before", "http500")
 
@@ -63,7 +65,13 @@ def faults(rate: float, seed: int) -> List[Dict[str, Any]]:
 
 def check(sim: Simulator, results: List[Dict[str, Any]], totals: Counter) -> None:
     truth = {vm["id"].upper(): REPLICATION_STATES.get(vm["state"], vm["state"]) for vm in sim.vms()}
+    power = {vm["id"].upper(): vm["power"] for vm in sim.vms()}
     for result in results:
+        if result["turned_off"]:
+            totals["running VMs turned off to revert"] += 1
+            if power.get(result["id"].upper()) != 3:
+                totals["mismatches"] += 1
+                print("  mismatch: %s reported turned off, host has power %s" % (result["name"], power.get(result["id"])))
         error = result["error"] or ""
         if error and result["name"] not in error and result["id"] not in error:
             totals["unnamed errors"] += 1
@@ -103,6 +111,14 @@ def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> Non
     check(sim, results, totals)
 
 
+def boot(sim: Simulator, names: List[str], totals: Counter) -> None:
+    """Start or pause a third of the failed-over VMs, as a drill boots them: their revert must turn them off first."""
+    failed_over = [vm["name"] for vm in sim.vms() if vm["name"] in names and vm["state"] == 5]
+    for name in random.sample(failed_over, len(failed_over) // 3):
+        sim.set_vm(name, power=random.choice(["running", "paused"]))
+        totals["VMs booted before their revert"] += 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--vms", type=int, default=100)
@@ -121,6 +137,7 @@ def main() -> int:
     with Simulator(fleet) as sim:
         for round_number in range(1, args.rounds + 1):
             call(sim, names, "failed_over", totals)
+            boot(sim, names, totals)
             call(sim, names, "reverted", totals)
             elapsed = time.monotonic() - started
             print("round %d/%d: %.0f s, %s" % (round_number, args.rounds, elapsed, dict(totals)), flush=True)

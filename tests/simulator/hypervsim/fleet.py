@@ -242,6 +242,14 @@ def _vm_id(raw: dict, where: str, host: str, index: int) -> str:
         raise _fail(f"{where}.id", f"{raw['id']!r} is not a GUID") from exc
 
 
+def check_power(mode: int, state: int, power: int, where: str) -> None:
+    """Refuse what Windows never shows: a Replica or Extended Replica VM that is not off before it has failed over (it
+    is an offline copy of the primary and cannot be started; hyperv guest-power notes 1), and a Primary prepared for
+    planned failover that is not off (it cannot be powered on; hyperv notes 2.3)."""
+    if power != POWER["off"] and ((mode in (2, 4) and state not in (5, 6)) or (mode == 1 and state == 4)):
+        raise _fail(f"{where}.power", f"a VM with mode {mode} in replication state {state} is always off on Windows")
+
+
 def _vm(raw: Any, where: str, host: str, index: int) -> VmConfig:
     raw = _mapping(raw, where, VM_KEYS)
     name = _string(raw.get("name"), f"{where}.name")
@@ -257,9 +265,10 @@ def _vm(raw: Any, where: str, host: str, index: int) -> VmConfig:
     if interval not in (30, 300, 900):
         raise _fail(f"{where}.replication_interval", f"expected 30, 300 or 900, got {interval!r}")
     job_seconds = raw.get("job_seconds")
+    power = parse_enum(_yaml_switch(raw.get("power", "off")), POWER, f"{where}.power")
+    check_power(mode, state, power, where)
     return VmConfig(
-        name=name, id=_vm_id(raw, where, host, index), mode=mode, state=state,
-        power=parse_enum(_yaml_switch(raw.get("power", "off")), POWER, f"{where}.power"), health=health,
+        name=name, id=_vm_id(raw, where, host, index), mode=mode, state=state, power=power, health=health,
         last_replication=parse_time(raw.get("last_replication", "never" if mode == 0 else "-5m"),
                                     f"{where}.last_replication"),
         job_seconds=None if job_seconds is None else _number(job_seconds, f"{where}.job_seconds"),

@@ -8,8 +8,8 @@ from . import fleet as fleetmod
 from .auth import Authenticator
 from .clock import Clock
 from .faultspec import parse_fault_spec
-from .fleet import (FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, parse_enum, parse_job_result, parse_seconds,
-                    parse_time)
+from .fleet import (FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, check_power, parse_enum, parse_job_result,
+                    parse_seconds, parse_time)
 from .hooks import Counters, FaultInjector
 from .hyperv import HyperVHost
 from .pipeline import RequestPipeline
@@ -194,6 +194,7 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
             "last_replication": lambda v: parse_time(v, f"{where}.last_replication").resolve(self.model.start),
         }
         parsed = {k: values[k](v) for k, v in fields.items()}
+        check_power(parsed.get("mode", vm.mode), parsed.get("state", vm.state), parsed.get("power", vm.power), where)
         for key, value in parsed.items():
             setattr(vm, key, value)
         vm.state_changed = self.model.wall(self.model.now())

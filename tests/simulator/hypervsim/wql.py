@@ -8,6 +8,7 @@ Keywords, class and property names are case-insensitive, and so are string compa
 """
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -144,6 +145,14 @@ class BoolOp:
     op: str             # AND / OR
     left: Any
     right: Any
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """``p = 'a' OR p = 'b' OR ...`` on one string property, evaluated as one set lookup (casefolded, as = compares
+    strings): a client's lookup of 40 names, or a poll of 50 jobs, would otherwise walk 40 or 50 comparisons per row."""
+    prop: str
+    values: frozenset
 
 
 @dataclass(frozen=True)
@@ -356,7 +365,9 @@ class Row:
     props: list[str] | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def _like_regex(pattern: str) -> re.Pattern:
+    """The compiled form of a LIKE pattern; cached, as a query applies each of its patterns to every row."""
     out = []
     i = 0
     while i < len(pattern):
@@ -460,9 +471,26 @@ class _Evaluator:
             return inst.cls.name
         return inst.get(name)
 
+    def fold(self, node: Any) -> Any:
+        """The same condition with each OR of string equalities on one property as one AnyOf (after check())."""
+        if isinstance(node, Not):
+            return Not(self.fold(node.inner))
+        if not isinstance(node, BoolOp):
+            return node
+        if node.op == "OR":
+            terms = _or_terms(node)
+            props = {term.prop.lower() for term in terms if isinstance(term, Compare)}
+            if (len(props) == 1 and all(isinstance(term, Compare) and term.op == "=" and isinstance(term.value, str)
+                                        for term in terms) and self.prop_type(terms[0].prop)[0] == "string"):
+                return AnyOf(terms[0].prop, frozenset(term.value.casefold() for term in terms))
+        return BoolOp(node.op, self.fold(node.left), self.fold(node.right))
+
     def matches(self, node: Any, inst: Instance) -> bool:
         if node is None:
             return True
+        if isinstance(node, AnyOf):
+            value = self.value_of(inst, node.prop)
+            return isinstance(value, str) and value.casefold() in node.values
         if isinstance(node, BoolOp):
             if node.op == "AND":
                 return self.matches(node.left, inst) and self.matches(node.right, inst)
@@ -517,6 +545,13 @@ def execute(query_text: str, source: Source) -> list[Row]:
     return _references(query, source)
 
 
+def _or_terms(node: Any) -> list[Any]:
+    """The operands of a chain of ORs, in order."""
+    if isinstance(node, BoolOp) and node.op == "OR":
+        return _or_terms(node.left) + _or_terms(node.right)
+    return [node]
+
+
 def _select(query: SelectQuery, source: Source) -> list[Row]:
     if not source.classes.known_name(query.class_name):
         raise ClassNotFound(query.class_name)
@@ -528,11 +563,13 @@ def _select(query: SelectQuery, source: Source) -> list[Row]:
         for name in query.props:
             evaluator.prop_type(name)
             props.append(name)
-    if query.where is not None:
-        evaluator.check(query.where)
+    where = query.where
+    if where is not None:
+        evaluator.check(where)
+        where = evaluator.fold(where)
     rows = []
     for inst in source.instances_of(query.class_name):
-        if evaluator.matches(query.where, inst):
+        if evaluator.matches(where, inst):
             names = None if props is None else [inst.cls.prop(p).name for p in props if inst.cls.prop(p) is not None]
             rows.append(Row(inst, names))
     return rows

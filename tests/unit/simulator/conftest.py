@@ -55,7 +55,7 @@ def small_fleet() -> dict:
              "recovery_points": [{"type": "standard", "created": "-1h"},
                                  {"type": "application_consistent", "created": "-4h"},
                                  {"type": "planned", "created": "-10m"}]},
-            {"name": "sql01", "id": SQL01, "mode": "replica", "state": "replicating", "power": "running",
+            {"name": "sql01", "id": SQL01, "mode": "replica", "state": "replicating", "power": "off",
              "recovery_points": [{"type": "standard", "created": "-2h"}]},
             {"name": "prim01", "id": PRIM01, "mode": "primary", "state": "replicating", "power": "off"},
             {"name": "it's \"x\" \\ y", "id": ODD, "mode": "none", "power": "running"},

@@ -106,13 +106,24 @@ def test_demo_fleet(demo_fleet_path):
     assert len(vms) >= 6
     assert sum(1 for v in vms if v.name == "dup-vm") == 2
     states = {(v.mode, v.state, v.power) for v in vms}
-    assert (2, 3, 3) in states and (2, 5, 3) in states and (2, 6, 2) in states and (2, 3, 2) in states
+    assert (2, 3, 3) in states and (2, 5, 3) in states and (2, 6, 2) in states and (2, 5, 2) in states
     assert any(v.mode == 1 for v in vms) and any(v.mode == 0 for v in vms)
     assert all(len(v.recovery_points) >= 2 for v in vms if v.mode == 2 and v.state == 3 and v.power == 3
                and v.name != "dup-vm")
     with Simulator.from_file(demo_fleet_path) as sim:
         assert sim.endpoint.startswith("http://127.0.0.1:")
         assert len(sim.vms()) == len(vms)
+
+
+@pytest.mark.parametrize("mode, state, power", [("replica", "replicating", "running"),
+                                                ("extended_replica", "suspended", "saved"),
+                                                ("primary", "synced_replication_complete", "running")])
+def test_a_vm_windows_keeps_off_cannot_be_declared_running(mode, state, power):
+    """A replica is an offline copy until it fails over, and a primary prepared for planned failover cannot be
+    powered on: a fleet that says otherwise is refused rather than shown."""
+    with pytest.raises(FleetError, match="always off on Windows"):
+        fleet.parse_fleet({"hosts": [{"name": "HV1", "users": [{"username": "u", "password": "p"}],
+                               "vms": [{"name": "a", "mode": mode, "state": state, "power": power}]}]})
 
 
 def test_bad_yaml(tmp_path):

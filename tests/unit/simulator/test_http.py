@@ -100,9 +100,11 @@ def test_control_api(live):
     assert control(live, "POST", "/_sim/counters/reset")[1] == zero
     status, vms = control(live, "GET", "/_sim/vms")
     assert status == 200 and {"name", "id", "mode", "state", "power", "failed_over_type", "jobs"} <= set(vms[0])
-    status, vm = control(live, "POST", "/_sim/vms/web01", {"state": "suspended", "power": "running"})
-    assert status == 200 and vm["state"] == 7 and vm["power"] == 2
-    status, vm = control(live, "POST", f"/_sim/vms/{vms[0]['id'].lower()}", {"state": 3})
+    status, vm = control(live, "POST", "/_sim/vms/web01", {"state": "recovered", "power": "running"})
+    assert status == 200 and vm["state"] == 5 and vm["power"] == 2
+    status, _refused = control(live, "POST", "/_sim/vms/web01", {"state": "suspended"})   # running: not on Windows
+    assert status == 400
+    status, vm = control(live, "POST", f"/_sim/vms/{vms[0]['id'].lower()}", {"state": 3, "power": "off"})
     assert status == 200 and vm["state"] == 3
     assert control(live, "POST", "/_sim/vms/dup", {"state": 3})[0] == 400
     assert control(live, "POST", "/_sim/vms/nope", {"state": 3})[0] == 404

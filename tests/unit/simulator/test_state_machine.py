@@ -106,7 +106,8 @@ def test_snapshot_that_is_not_a_recovery_point_of_the_vm(client):
 
 
 def test_failover_rejections(client):
-    assert failover(client, client.SQL01) == (32775, None)          # running replica
+    client.sim.set_vm(client.SQL01, state="critical")
+    assert failover(client, client.SQL01) == (32775, None)          # replication in error
     assert failover(client, client.PRIM01) == (32775, None)         # primary
     assert failover(client, client.ODD) == (32775, None)            # not replicated
     suspended = next(v["id"] for v in client.sim.vms() if v["name"] == "dup" and v["state"] == 7)
@@ -118,21 +119,24 @@ def test_failover_rejections(client):
 
 
 def test_running_vm_can_be_allowed(make_client):
+    """running_vm_failover: allow lets RevertFailover take a running failed-over VM (the default refuses it)."""
     client = make_client(running_vm_failover="allow", job_seconds=0)
-    assert failover(client, client.SQL01)[0] == 4096
-    assert vm(client, client.SQL01)["state"] == 5
+    client.sim.set_vm(client.SQL01, state="recovered", power="running")
+    assert service_call(client, "RevertFailover", client.SQL01)[0] == 4096
+    assert vm(client, client.SQL01)["state"] == 3
 
 
 def test_invalid_state_as_failing_job(make_client, clock):
     client = make_client(invalid_state="job")
+    client.sim.set_vm(client.SQL01, state="critical")
     value, job_id = failover(client, client.SQL01)
     assert value == 4096
-    assert vm(client, client.SQL01)["state"] == 3
+    assert vm(client, client.SQL01)["state"] == 8
     clock.advance(10)
     failed = job(client, job_id)
     assert failed["JobState"] == "10" and failed["ErrorCode"] == "32775"
     assert failed["ErrorDescription"] and failed["ErrorSummaryDescription"]
-    assert vm(client, client.SQL01)["state"] == 3
+    assert vm(client, client.SQL01)["state"] == 8
 
 
 def test_fail_jobs_restores_the_state(client, clock):
@@ -244,8 +248,10 @@ def test_set_vm_control(client):
         client.sim.set_vm("nope", state=3)
     with pytest.raises(ValueError):
         client.sim.set_vm("web01", colour="blue")
-    result = client.sim.set_vm("WEB01", state="suspended", power="running", mode=2)
-    assert (result["state"], result["power"], result["mode"]) == (7, 2, "replica")
+    result = client.sim.set_vm("WEB01", state="recovered", power="running", mode=2)
+    assert (result["state"], result["power"], result["mode"]) == (5, 2, "replica")
+    with pytest.raises(ValueError, match="always off on Windows"):
+        client.sim.set_vm("WEB01", state="suspended")              # a replica not failed over never runs
 
 
 def power_change(client, vm_id, requested):

@@ -68,7 +68,8 @@ def test_case_insensitive_keywords_properties_classes_and_values(sim):
 
 
 def test_numeric_comparisons_and_string_numbers(sim):
-    assert names(sim, "SELECT * FROM Msvm_ComputerSystem WHERE ReplicationMode = 2 AND EnabledState = 2") == ["sql01"]
+    assert names(sim, "SELECT * FROM Msvm_ComputerSystem WHERE ReplicationMode = 0 AND EnabledState = 2") == [
+        "it's \"x\" \\ y"]
     assert names(sim, "SELECT * FROM Msvm_ComputerSystem WHERE ReplicationMode = '1'") == ["prim01"]
     assert set(names(sim, "SELECT * FROM Msvm_ComputerSystem WHERE ReplicationState >= 5")) == {"dup"}
     assert names(sim, "SELECT * FROM Msvm_ComputerSystem WHERE 1 = ReplicationMode") == ["prim01"]
@@ -185,3 +186,19 @@ def test_associators_errors(sim):
         wql.execute('ASSOCIATORS OF {Msvm_ReplicationService.Name="replicasvc"} WHERE ClassDefsOnly = x', sim.model)
     with pytest.raises(wql.WqlError):
         wql.parse("ASSOCIATORS OF {Msvm_ReplicationService")
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM Msvm_ComputerSystem WHERE ElementName = 'WEB01' OR ElementName = 'sql01' OR ElementName = 'none'",
+    "SELECT * FROM Msvm_ComputerSystem WHERE (ElementName = 'web01' OR ElementName = 'DUP') AND ReplicationMode = 2",
+    "SELECT * FROM Msvm_ComputerSystem WHERE NOT (ElementName = 'web01' OR ElementName = 'dup')",
+    "SELECT * FROM Msvm_ComputerSystem WHERE ElementName = 'web01' OR ReplicationMode = 1",
+])
+def test_an_or_of_equalities_on_one_string_property_matches_as_the_comparisons_do(sim, query):
+    """The evaluator folds such an OR into one set lookup; the rows are those of the comparisons one by one."""
+    parsed = wql.parse(query)
+    evaluator = wql._Evaluator([sim.model.classes.get("Msvm_ComputerSystem")], sim.model)  # pylint: disable=protected-access
+    evaluator.check(parsed.where)
+    instances = sim.model.instances_of("Msvm_ComputerSystem")
+    slow = [i.get("ElementName") for i in instances if evaluator.matches(parsed.where, i)]
+    assert names(sim, query) == slow and slow

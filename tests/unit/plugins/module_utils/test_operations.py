@@ -244,7 +244,7 @@ def test_a_new_job_of_any_type_is_the_calls_and_an_older_running_one_is_not():
 
     class Before(Host):
         def query(self, wql):
-            if wql == "SELECT * FROM Msvm_ConcreteJob":
+            if wql == "SELECT InstanceID FROM Msvm_ConcreteJob":
                 return [Instance("Msvm_ConcreteJob", theirs)]
             return super().query(wql)
 
@@ -270,7 +270,7 @@ def test_an_older_finished_job_is_not_taken_for_ours():
 
     class Older(Host):
         def query(self, wql):
-            if wql == "SELECT * FROM Msvm_ConcreteJob":  # the jobs that existed before the run's calls
+            if wql == "SELECT InstanceID FROM Msvm_ConcreteJob":  # the jobs that existed before the run's calls
                 return [Instance("Msvm_ConcreteJob", old)]
             return super().query(wql)
 
