@@ -51,7 +51,7 @@ HOST_DEFAULTS: dict[str, Any] = {
 }
 HOST_KEYS = set(HOST_DEFAULTS) | {"name", "users", "vms", "faults"}
 VM_KEYS = {"name", "id", "mode", "state", "power", "health", "last_replication", "job_seconds", "fail_jobs",
-           "job_result", "recovery_points", "failed_over_type", "partner", "replication_interval"}
+           "job_result", "recovery_points", "failed_over_type", "partner", "replication_interval", "test_of"}
 POINT_KEYS = {"name", "type", "created"}
 UUID_NAMESPACE = uuid.UUID("6f1c2d7e-4b3a-5c8d-9e0f-a1b2c3d4e5f6")
 
@@ -99,6 +99,8 @@ class VmConfig:  # pylint: disable=too-many-instance-attributes
     failed_over_type: int
     partner: str | None
     replication_interval: int
+    # For a Test Replica: the name of the Replica VM it was made from (Msvm_ReplicaSystemDependency).
+    test_of: str | None = None
 
 
 @dataclass
@@ -276,7 +278,26 @@ def _vm(raw: Any, where: str, host: str, index: int) -> VmConfig:
         failed_over_type=parse_enum(raw.get("failed_over_type", default_fot), FAILED_OVER_TYPES,
                                     f"{where}.failed_over_type", 3),
         partner=_string(raw["partner"], f"{where}.partner") if "partner" in raw else None,
-        replication_interval=interval)
+        replication_interval=interval, test_of=_test_of(raw, mode, where))
+
+
+def _test_of(raw: dict, mode: int, where: str) -> str | None:
+    if "test_of" not in raw:
+        return None
+    if mode != 3:
+        raise _fail(f"{where}.test_of", "only a VM with mode test_replica is the test VM of a replica")
+    return _string(raw["test_of"], f"{where}.test_of")
+
+
+def _check_tests(vms: list[VmConfig], where: str) -> None:
+    """A test VM names one Replica or Extended Replica VM of its host, which has at most one test VM."""
+    replicas = {vm.name.lower(): vm for vm in vms if vm.mode in (2, 4)}
+    tested = [vm.test_of.lower() for vm in vms if vm.test_of]
+    for name in tested:
+        if name not in replicas or sum(1 for vm in vms if vm.name.lower() == name) != 1:
+            raise _fail(f"{where}.vms", f"test_of {name!r} must name one Replica VM of the host")
+        if tested.count(name) > 1:
+            raise _fail(f"{where}.vms", f"the replica {name!r} has more than one test VM")
 
 
 def parse_seconds(value: Any, where: str) -> float:
@@ -349,6 +370,7 @@ def _host(raw: Any, where: str) -> HostConfig:
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise _fail(f"{where}.vms", f"duplicate VM id(s) {dup}")
+    _check_tests(vms, where)
     return HostConfig(name=name, users=users, vms=vms, faults=_faults(raw, where, vms), **_settings(raw, where))
 
 

@@ -15,8 +15,8 @@ from .cim import NEVER, CimClass, CimRef, Instance
 from .clock import Clock
 from .fleet import HostConfig, VmConfig
 from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMENT_SETTING_DATA, REGISTRY,
-                     REPLICATION_RELATIONSHIP, REPLICATION_SERVICE, REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE,
-                     SNAPSHOT_OF_VIRTUAL_SYSTEM, VSSD)
+                     REPLICA_SYSTEM_DEPENDENCY, REPLICATION_RELATIONSHIP, REPLICATION_SERVICE,
+                     REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, VSSD)
 
 VIRTUAL_SYSTEM_TYPES = {
     "standard": "Microsoft:Hyper-V:Snapshot:Replica:Standard",
@@ -58,6 +58,8 @@ class VirtualMachine:  # pylint: disable=too-many-instance-attributes
     installed: datetime.datetime
     state_changed: datetime.datetime
     pending_jobs: list[str] = field(default_factory=list)
+    # A Test Replica's replica VM, by name (the fleet's test_of); Msvm_ReplicaSystemDependency links the two.
+    test_of: str | None = None
 
     @property
     def fail_jobs(self) -> bool:
@@ -119,6 +121,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             last_replication=cfg.last_replication.resolve(self.start), failed_over_type=cfg.failed_over_type,
             recovery_points=points, job_seconds=cfg.job_seconds, job_result=cfg.job_result,
             partner=cfg.partner or self.config.partner or "HV-PARTNER01", interval=cfg.replication_interval,
+            test_of=cfg.test_of,
             installed=self.start - datetime.timedelta(days=30), state_changed=self.start)
 
     # ------------------------------------------------------------ time
@@ -330,17 +333,24 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
                 result.append(Instance(ELEMENT_SETTING_DATA, {
                     "ManagedElement": vm_ref, "SettingData": self.replication_settings(vm).ref(),
                     "IsCurrent": 1, "IsDefault": 2, "IsNext": 2}))
+        for test in (vm for vm in self.vms if vm.test_of):
+            replica = next(vm for vm in self.vms if vm.name.lower() == str(test.test_of).lower())
+            result.append(Instance(REPLICA_SYSTEM_DEPENDENCY, {"Antecedent": self._vm_ref(replica),
+                                                               "Dependent": self._vm_ref(test)}))
         for job in self.jobs.values():
             vm = self.vm_by_id(job.vm_id)
             if vm is not None:
                 # The references alone: building each VM and job instance for them made a host with a drill's
                 # thousand jobs spend its time here on every ASSOCIATORS OF query.
                 result.append(Instance(AFFECTED_JOB_ELEMENT, {
-                    "AffectedElement": CimRef.make(COMPUTER_SYSTEM.name, {"CreationClassName": COMPUTER_SYSTEM.name,
-                                                                          "Name": vm.id}),
+                    "AffectedElement": self._vm_ref(vm),
                     "AffectingElement": CimRef.make(CONCRETE_JOB.name, {"InstanceID": job.instance_id}),
                     "ElementEffects": [5]}))
         return result
+
+    @staticmethod
+    def _vm_ref(vm: VirtualMachine) -> CimRef:
+        return CimRef.make(COMPUTER_SYSTEM.name, {"CreationClassName": COMPUTER_SYSTEM.name, "Name": vm.id})
 
     def _settings_and_points(self) -> list[Instance]:
         result = []
@@ -366,8 +376,8 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             ((VSSD,), self._settings_and_points),
             ((REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP), self._replication_instances),
             ((CONCRETE_JOB,), self.job_instances),
-            ((SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, AFFECTED_JOB_ELEMENT),
-             self.association_instances),
+            ((SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, AFFECTED_JOB_ELEMENT,
+              REPLICA_SYSTEM_DEPENDENCY), self.association_instances),
         ]
 
     def _instances(self, wanted: Callable[[CimClass], bool]) -> list[Instance]:
@@ -400,5 +410,5 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             "name": vm.name, "id": vm.id, "mode": modes[vm.mode], "state": vm.state, "power": vm.power,
             "health": vm.health, "failed_over_type": vm.failed_over_type, "job_result": vm.job_result,
             "jobs": [j.instance_id for j in self.jobs.values() if j.vm_id == vm.id],
-            "recovery_points": [p.instance_id for p in vm.recovery_points],
+            "recovery_points": [p.instance_id for p in vm.recovery_points], "test_of": vm.test_of,
         } for vm in self.vms]

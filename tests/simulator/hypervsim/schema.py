@@ -123,7 +123,13 @@ ELEMENT_SETTING_DATA = CimClass("Msvm_ElementSettingData", [
     _p("IsNext", "uint16"), _p("ManagedElement", "ref", key=True), _p("SettingData", "ref", key=True),
 ], ("CIM_ElementSettingData",))
 
-ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFINE_STATE, ELEMENT_SETTING_DATA)
+# msvm-replicasystemdependency: Antecedent = the replica VM, Dependent = its test VM (made by TestReplicaSystem).
+REPLICA_SYSTEM_DEPENDENCY = CimClass("Msvm_ReplicaSystemDependency", [
+    _p("Antecedent", "ref", key=True), _p("Dependent", "ref", key=True),
+], ("CIM_Dependency",))
+
+ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFINE_STATE, ELEMENT_SETTING_DATA,
+                REPLICA_SYSTEM_DEPENDENCY)
 
 REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, CONCRETE_JOB, VSSD, REPLICATION_SETTING_DATA,
                           REPLICATION_RELATIONSHIP, *ASSOCIATIONS])

@@ -122,8 +122,7 @@ def test_a_vm_windows_keeps_off_cannot_be_declared_running(mode, state, power):
     """A replica is an offline copy until it fails over, and a primary prepared for planned failover cannot be
     powered on: a fleet that says otherwise is refused rather than shown."""
     with pytest.raises(FleetError, match="always off on Windows"):
-        fleet.parse_fleet({"hosts": [{"name": "HV1", "users": [{"username": "u", "password": "p"}],
-                               "vms": [{"name": "a", "mode": mode, "state": state, "power": power}]}]})
+        fleet.parse_fleet(_one_host([{"name": "a", "mode": mode, "state": state, "power": power}]))
 
 
 def test_bad_yaml(tmp_path):
@@ -138,3 +137,32 @@ def test_fleet_file_round_trip(tmp_path, fleet_dict):
     path.write_text(yaml.safe_dump(fleet_dict), encoding="utf-8")
     sim = Simulator.from_file(str(path), "HV-TEST01", job_seconds=0)
     assert sim.config.job_seconds == 0 and sim.host_name == "HV-TEST01"
+
+
+def _one_host(vms):
+    return {"hosts": [{"name": "HV1", "users": [{"username": "u", "password": "p"}], "vms": vms}]}
+
+
+def test_a_test_replica_names_the_replica_it_was_made_from():
+    """Msvm_ReplicaSystemDependency links a replica (Antecedent) to its test VM (Dependent), as TestReplicaSystem
+    leaves them (msvm-replicasystemdependency)."""
+    sim = Simulator(_one_host([{"name": "web01", "mode": "replica"},
+                               {"name": "web01 - Test", "mode": "test_replica", "state": "disabled",
+                                "test_of": "web01"}]))
+    replica, test = sim.vms()[0], sim.vms()[1]
+    assert test["test_of"] == "web01" and replica["test_of"] is None
+    query = ('ASSOCIATORS OF {Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="%s"} '
+             'WHERE AssocClass = Msvm_ReplicaSystemDependency' % replica["id"])
+    from hypervsim import wql  # pylint: disable=import-outside-toplevel
+    assert [row.instance.get("ElementName") for row in wql.execute(query, sim.model)] == ["web01 - Test"]
+
+
+@pytest.mark.parametrize("vms, words", [
+    ([{"name": "t", "mode": "replica", "test_of": "x"}], "only a VM with mode test_replica"),
+    ([{"name": "t", "mode": "test_replica", "state": "disabled", "test_of": "nope"}], "must name one Replica VM"),
+    ([{"name": "web01", "mode": "replica"}, {"name": "a", "mode": "test_replica", "state": "disabled", "test_of": "web01"},
+      {"name": "b", "mode": "test_replica", "state": "disabled", "test_of": "web01"}], "more than one test VM"),
+])
+def test_test_of_is_checked(vms, words):
+    with pytest.raises(FleetError, match=words):
+        fleet.parse_fleet(_one_host(vms))

@@ -50,7 +50,7 @@ def decisions():
     return found
 
 
-MESSAGES = {key: text for key, text in _rows("## Messages")}
+MESSAGES = dict(_rows("## Messages"))
 TABLE = decisions()
 
 
@@ -97,4 +97,4 @@ def test_the_turn_off_and_resume_steps_ask_for_the_right_states():
     assert dict(turn_off.inputs) == {"RequestedState": 3} and revert.method.name == "RevertFailover"
     (resume, failover) = plan(machine(2, 7, 3), FAILED_OVER, True).steps
     assert dict(resume.inputs) == {"RequestedState": 3} and failover.method.name == "InitiateFailover"
-    assert {match for match in re.findall(r"\{(\w+)\}", " ".join(MESSAGES.values()))} <= {"vm", "state", "power"}
+    assert set(re.findall(r"\{(\w+)\}", " ".join(MESSAGES.values()))) <= {"vm", "state", "power"}
