@@ -120,7 +120,13 @@ class Converge:
         calls = [r.calls[-1] for r in todo]
         if not calls:
             return
-        operations.start_all(self.cim, calls, max_concurrent, self.waiter.elapsed)
+        try:
+            operations.start_all(self.cim, calls, max_concurrent, self.waiter.elapsed)
+        except WSManError:
+            # Nothing of this step was sent (the host failed before the calls): the records say so.
+            for result in todo:
+                result.calls.pop()
+            raise
         waited = [r.calls[-1] for r in todo if wait or index < len(r.plan.steps) - 1]
         started = [call for call in waited if call.job and not call.error]
         if started:
@@ -162,14 +168,17 @@ def _vanished(call: operations.Call, after: VM) -> str:
 
 
 def _unknown(acting: List[VmResult], exc: WSManError) -> None:
-    """The host stopped answering after some calls were taken: say what is unknown instead of failing blind."""
+    """The host stopped answering after some calls were taken: say what is unknown instead of failing blind, and
+    which step was not sent when the step before it had done its work."""
     for result in acting:
         if result.error:
             continue
-        if result.changed:
-            last = result.calls[-1]
+        last = result.calls[-1] if result.calls else None
+        pending = len(result.calls) < len(result.plan.steps)
+        if pending and (last is None or last.finished_at is not None):
+            step = result.plan.steps[len(result.calls)]
+            after = " (%s had done its work)" % last.method.name if last is not None else ""
+            result.problem = "%s on VM %s was not started%s: %s" % (step.method.name, result.vm.label, after, exc)
+        elif last is not None and result.changed:
             result.problem = ("%s was started (job %s) but its outcome could not be read: %s; check the VM with %s"
                               % (last.what(), last.job.id if last.job else "none", exc, last.method.check_with))
-        elif len(result.calls) < len(result.plan.steps):
-            step = result.plan.steps[len(result.calls)]
-            result.problem = "%s on VM %s was not started: %s" % (step.method.name, result.vm.label, exc)

@@ -318,3 +318,24 @@ def test_a_suspended_replica_is_resumed_first_only_when_asked(host):
     assert [(r["resumed_replication"], r["operation"], r["state_after"], r["error"]) for r in done] == [
         (True, "InitiateFailover", "Recovered", None)] * 2
     assert sim.counters()["Invoke:RequestReplicationStateChange"] == 2
+
+
+def test_a_host_lost_between_the_turn_off_and_the_revert_says_which_step_was_not_sent(host):
+    """The turn-off did its work; then the host stopped answering before the revert could be sent: the VM's error says
+    the revert was not started (and that the turn-off was done), not that the turn-off's outcome is unknown."""
+    sim = host([replica("a", state="recovered", power="running")])
+    cim = simhost.cim_client(sim)
+    real = cim.query_references
+    lookups = []
+
+    def flaky(wql):
+        lookups.append(wql)
+        if len(lookups) == 1:  # the revert's service lookup (the turn-off is invoked on the VM itself)
+            raise WSManError("cannot reach the WinRM host: connection refused")
+        return real(wql)
+
+    cim.query_references = flaky
+    (result,) = [r.as_dict() for r in FailoverRun(cim, simhost.waiter(sim)).run(Request(vms=["a"], desired="reverted"))]
+    assert result["error"].startswith("RevertFailover on VM 'a'") and "was not started (RequestStateChange had done" \
+        in result["error"] and result["changed"] is True and result["turned_off"] is True
+    assert (state(sim, "a")["power"], state(sim, "a")["state"]) == (3, 5)
