@@ -10,7 +10,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
-from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
+from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance, Reference
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 JOB_STATES = {
@@ -25,6 +25,8 @@ FAILED = frozenset((8, 9, 10, 11))
 # Job ids per WQL query: a poll of hundreds of jobs stays within a few requests, far below the envelope size and
 # below the number of OR keywords past which WMI answers WBEM_E_QUOTA_VIOLATION (a limit Microsoft leaves unstated).
 POLL_CHUNK = 50
+# VM object paths per Msvm_AffectedJobElement query (each about 100 characters).
+AFFECTED_CHUNK = 40
 
 
 @dataclass
@@ -83,15 +85,26 @@ def read_jobs(cim: CimClient, job_ids: Iterable[str]) -> Dict[str, Job]:
     return {job.id.upper(): job for job in jobs}
 
 
-def existing_ids(cim: CimClient) -> FrozenSet[str]:
-    """InstanceIDs (upper case) of every job on the host, read before a run's calls: a job found affecting a VM after
-    a lost answer is the call's only if it is not among them (operations.py). Every job, whatever its JobType: the
-    documentation does not pin JobTypes to methods, and a finished job stays only TimeBeforeRemoval (5 minutes).
+def existing_ids(cim: CimClient, vm_ids: Iterable[str]) -> FrozenSet[str]:
+    """InstanceIDs (upper case) of the jobs affecting these VMs, read before a run's calls: a job found affecting a VM
+    after a lost answer is the call's only if it is not among them (operations.py). Every job, whatever its JobType:
+    the documentation does not pin JobTypes to methods.
 
-    Only the key is asked for: a drill of hundreds of VMs leaves as many jobs for five minutes, and their ids are all
-    that is needed (a select list answers w:XmlFragment rows, wsman-wmi-wire notes 2.6, which cim.client reads)."""
-    rows = cim.query("SELECT InstanceID FROM %s" % wql.prop("Msvm_ConcreteJob"))
-    return frozenset(str(row.get("InstanceID") or "").upper() for row in rows)
+    Read from Msvm_AffectedJobElement (a job's reference and its VM's, hyperv-replica-wmi notes 2.5) for the VMs of
+    the call only, in chunks: Windows keeps finished jobs for 5 minutes, so the host may hold a previous drill's
+    hundreds, and the cost must follow the call's VMs, not what the host keeps."""
+    paths = [wql.object_path("Msvm_ComputerSystem", {"CreationClassName": "Msvm_ComputerSystem", "Name": vm_id})
+             for vm_id in sorted(set(vm_ids))]
+    queries = [wql.select("Msvm_AffectedJobElement", "(" + " OR ".join(
+        "%s = %s" % (wql.prop("AffectedElement"), wql.literal(path)) for path in chunk) + ")")
+        for chunk in wql.chunks(paths, AFFECTED_CHUNK)]
+    found = set()
+    for row in cim.query_all(queries):
+        job = row.get("AffectingElement")
+        job_id = job.selector("InstanceID") if isinstance(job, Reference) else None
+        if job_id:
+            found.add(job_id.upper())
+    return frozenset(found)
 
 
 @dataclass

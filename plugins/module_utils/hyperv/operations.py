@@ -272,7 +272,7 @@ def start_all(cim: CimClient, calls: List[Call], max_concurrent: int, elapsed: C
     """
     find_targets(cim, calls)
     ready = [call for call in calls if not call.error]
-    run = _Run(cim, elapsed, jobs.existing_ids(cim) if ready else frozenset())
+    run = _Run(cim, elapsed, jobs.existing_ids(cim, [call.vm.id for call in ready]) if ready else frozenset())
     now = elapsed()
     for call in calls:
         call.queued_at = now

@@ -18,6 +18,9 @@ from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMEN
                      REPLICA_SYSTEM_DEPENDENCY, REPLICATION_RELATIONSHIP, REPLICATION_SERVICE,
                      REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, VSSD)
 
+# The association classes that link a VM to its settings, points and test VM (the jobs' are built apart).
+VM_LINKS = (SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, REPLICA_SYSTEM_DEPENDENCY)
+
 VIRTUAL_SYSTEM_TYPES = {
     "standard": "Microsoft:Hyper-V:Snapshot:Replica:Standard",
     "application_consistent": "Microsoft:Hyper-V:Snapshot:Replica:ApplicationConsistent",
@@ -319,8 +322,18 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         now = self.now()
         return [job.instance(now, self.wall) for job in self.jobs.values()]
 
-    def association_instances(self) -> list[Instance]:
-        """Msvm_SnapshotOfVirtualSystem, Msvm_SettingsDefineState, Msvm_ElementSettingData, Msvm_AffectedJobElement."""
+    def association_instances(self, of_class: str | None = None) -> list[Instance]:
+        """Msvm_SnapshotOfVirtualSystem, Msvm_SettingsDefineState, Msvm_ElementSettingData, Msvm_ReplicaSystemDependency
+        and Msvm_AffectedJobElement; only those of ``of_class`` (or classes derived from it) when it is given, so
+        that a query about the jobs of a VM does not build every VM's settings, and the reverse."""
+        if of_class is None:
+            return self._vm_links() + self._job_links()
+        jobs = self._job_links() if AFFECTED_JOB_ELEMENT.is_a(of_class) else []
+        vms = [link for link in self._vm_links() if link.cls.is_a(of_class)] \
+            if any(cls.is_a(of_class) for cls in VM_LINKS) else []
+        return vms + jobs
+
+    def _vm_links(self) -> list[Instance]:
         result = []
         for vm in self.vms:
             vm_ref = self.vm_system(vm).ref()
@@ -337,6 +350,10 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             replica = next(vm for vm in self.vms if vm.name.lower() == str(test.test_of).lower())
             result.append(Instance(REPLICA_SYSTEM_DEPENDENCY, {"Antecedent": self._vm_ref(replica),
                                                                "Dependent": self._vm_ref(test)}))
+        return result
+
+    def _job_links(self) -> list[Instance]:
+        result = []
         for job in self.jobs.values():
             vm = self.vm_by_id(job.vm_id)
             if vm is not None:
@@ -376,8 +393,8 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             ((VSSD,), self._settings_and_points),
             ((REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP), self._replication_instances),
             ((CONCRETE_JOB,), self.job_instances),
-            ((SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, AFFECTED_JOB_ELEMENT,
-              REPLICA_SYSTEM_DEPENDENCY), self.association_instances),
+            (VM_LINKS, self._vm_links),
+            ((AFFECTED_JOB_ELEMENT,), self._job_links),
         ]
 
     def _instances(self, wanted: Callable[[CimClass], bool]) -> list[Instance]:
@@ -400,7 +417,26 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         return self._instances(lambda cls: cls.name.lower() == low)
 
     def lookup(self, ref: CimRef) -> Instance | None:
-        return next((i for i in self.exact_instances(ref.class_name) if i.ref().matches(ref)), None)
+        """The instance a reference names; a job or a VM by its key directly (a probe links each VM to its jobs)."""
+        keyed = self.instances_with(ref.class_name, "InstanceID" if ref.class_name.lower() == "msvm_concretejob"
+                                    else "Name", [str(ref.key("InstanceID") or ref.key("Name") or "")])
+        found = keyed if keyed is not None else self.exact_instances(ref.class_name)
+        return next((i for i in found if i.ref().matches(ref)), None)
+
+    def instances_with(self, class_name: str, prop: str, values: Iterable[str]) -> list[Instance] | None:
+        """The instances of a class whose key ``prop`` is one of ``values``, found by index for the classes a drill
+        reads by key (Msvm_ConcreteJob by InstanceID, Msvm_ComputerSystem by Name); None for any other class, which
+        the caller then reads in full. A host with a drill's thousand jobs answers a poll without building them all."""
+        low, prop = class_name.lower(), prop.lower()
+        if low == "msvm_concretejob" and prop == "instanceid":
+            now = self.now()
+            jobs = (self.jobs.get(str(v).upper()) for v in values)
+            return [job.instance(now, self.wall) for job in jobs if job is not None]
+        if low == "msvm_computersystem" and prop == "name":
+            wanted = {str(v).lower() for v in values}
+            vms = [self.vm_system(vm) for vm in (self.vm_by_id(v) for v in wanted) if vm is not None]
+            return ([self.host_system()] if self.name.lower() in wanted else []) + vms
+        return None
 
     # ------------------------------------------------------------ observation (control API)
 

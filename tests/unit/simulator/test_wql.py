@@ -202,3 +202,16 @@ def test_an_or_of_equalities_on_one_string_property_matches_as_the_comparisons_d
     instances = sim.model.instances_of("Msvm_ComputerSystem")
     slow = [i.get("ElementName") for i in instances if evaluator.matches(parsed.where, i)]
     assert names(sim, query) == slow and slow
+
+
+def test_an_or_of_reference_equalities_matches_as_the_comparisons_do(sim):
+    vm_ids = [v["id"] for v in sim.vms()][:3]
+    paths = ['Msvm_ComputerSystem.CreationClassName="Msvm_ComputerSystem",Name="%s"' % i.lower() for i in vm_ids]
+    query = "SELECT * FROM Msvm_SettingsDefineState WHERE " + " OR ".join("ManagedElement = '%s'" % p for p in paths)
+    parsed = wql.parse(query)
+    evaluator = wql._Evaluator([sim.model.classes.get("Msvm_SettingsDefineState")], sim.model)  # pylint: disable=protected-access
+    evaluator.check(parsed.where)
+    instances = sim.model.instances_of("Msvm_SettingsDefineState")
+    slow = [i.get("ManagedElement").key("Name") for i in instances if evaluator.matches(parsed.where, i)]
+    fast = [row.instance.get("ManagedElement").key("Name") for row in wql.execute(query, sim.model)]
+    assert fast == slow and sorted(slow) == sorted(vm_ids)

@@ -339,3 +339,18 @@ def test_a_host_lost_between_the_turn_off_and_the_revert_says_which_step_was_not
     assert result["error"].startswith("RevertFailover on VM 'a'") and "was not started (RequestStateChange had done" \
         in result["error"] and result["changed"] is True and result["turned_off"] is True
     assert (state(sim, "a")["power"], state(sim, "a")["state"]) == (3, 5)
+
+
+def test_the_jobs_read_before_the_calls_are_those_of_the_calls_vms_only(host):
+    """Windows keeps finished jobs for 5 minutes: what a run reads before its calls follows its own VMs, through
+    Msvm_AffectedJobElement, whatever else the host holds."""
+    from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs  # pylint: disable=import-outside-toplevel
+    sim = host([replica("a"), replica("b"), replica("c")])
+    converge(sim, ["a", "b", "c"])
+    cim = simhost.cim_client(sim)
+    by_name = {vm.name: vm.id for vm in find_vms(cim, ["a", "b", "c"])}
+    theirs = {j["id"].upper(): j["vm"] for j in sim.jobs()}
+    sim.clear_requests()
+    known = jobs.existing_ids(cim, [by_name["a"], by_name["c"]])
+    assert {theirs[job_id] for job_id in known} == {by_name["a"], by_name["c"]} and len(known) == 2
+    assert {r["class"] for r in sim.requests()} == {"Msvm_AffectedJobElement"}

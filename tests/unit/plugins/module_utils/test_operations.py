@@ -100,6 +100,11 @@ class Host:
                 for j in found]
 
 
+def affected(job_row):
+    """The Msvm_AffectedJobElement row that links a job to its VM: only its job reference is read."""
+    return Instance("Msvm_AffectedJobElement", {"AffectingElement": job(job_row["InstanceID"])})
+
+
 def calls(count, method=INITIATE_FAILOVER):
     return [operations.Call(method, machine("vm%02d" % i)) for i in range(count)]
 
@@ -244,8 +249,8 @@ def test_a_new_job_of_any_type_is_the_calls_and_an_older_running_one_is_not():
 
     class Before(Host):
         def query(self, wql):
-            if wql == "SELECT InstanceID FROM Msvm_ConcreteJob":
-                return [Instance("Msvm_ConcreteJob", theirs)]
+            if "FROM Msvm_AffectedJobElement" in wql:
+                return [affected(theirs)]
             return super().query(wql)
 
     host = Before({"vm00": reset, "vm01": [reset, MethodResult(32774, {})]},
@@ -270,8 +275,8 @@ def test_an_older_finished_job_is_not_taken_for_ours():
 
     class Older(Host):
         def query(self, wql):
-            if wql == "SELECT InstanceID FROM Msvm_ConcreteJob":  # the jobs that existed before the run's calls
-                return [Instance("Msvm_ConcreteJob", old)]
+            if "FROM Msvm_AffectedJobElement" in wql:  # the jobs that affected the VMs before the run's calls
+                return [affected(old)]
             return super().query(wql)
 
     host = Older({"vm00": [reset, MethodResult(4096, {"Job": job("new-job")})]}, jobs={"vm00": [old]})
