@@ -93,7 +93,7 @@ def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> Non
     params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm", **USER}
     waiter = Waiter(60, 0.05)
     # The module's policy, scaled down like the job times, so that a run takes a minute, not ten.
-    retry = Retry(base=0.02, cap=0.2, budget=waiter.remaining)
+    retry = Retry(attempts=None, base=0.02, cap=0.2, budget=waiter.remaining)
     connection = Connection(params, 8, retry)
     sim.clear_requests()
     request = Request(vms=names, desired=desired, max_concurrent=8)

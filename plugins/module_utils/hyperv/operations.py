@@ -22,8 +22,9 @@ from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import R
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs, probe
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import COMPONENT, SERVICE, Method
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import LOOKUP_CHUNK, VM
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import (
-    WSManError, WSManProtocolError, WSManTransportError)
+    WSManError, WSManFault, WSManProtocolError, WSManTransportError)
 
 RETURN_CODES = {
     0: "Completed with No Error", 4096: "Method Parameters Checked - Job Started", 32768: "Failed",
@@ -104,8 +105,12 @@ class Call:  # pylint: disable=too-many-instance-attributes
         return outcome is not None and outcome.reached(vm, self.inputs)
 
 
+def _times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, "%d times" % count)
+
+
 @dataclass
-class _Run:
+class _Run:  # pylint: disable=too-many-instance-attributes
     cim: CimClient
     elapsed: Callable[[], float]
     # Jobs that existed before any call of this run: a finished job of the VM that is not among them is ours.
@@ -113,6 +118,11 @@ class _Run:
     # Set when the host stops answering: calls not yet sent are reported as not started rather than tried.
     lost: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def retry(self) -> Retry:
+        """The reads' policy paces a call sent again: until wait_timeout in a module run."""
+        return self.cim.retry
 
     def start(self, call: Call) -> None:
         with self.lock:
@@ -138,32 +148,40 @@ class _Run:
             call.sent += 1
             try:
                 outcome = self.cim.invoke(call.target, call.method.name, arguments, call.method.output_types())
-            except WSManTransportError as exc:
-                if exc.unsent:
-                    self._lose(str(exc))
-                    call.error = "%s was not started: %s" % (call.what(), exc)
-                    return
-                # The request went out and the answer was lost: the host may have acted. Never send it again
-                # before the VM says it did not.
-                if self._settle(call, exc) or call.sent > 1:
-                    return
-                continue
-            except WSManProtocolError as exc:
-                # An answer that cannot be read (cut short, garbled) is as good as lost: settle it the same way.
-                if self._settle(call, exc) or call.sent > 1:
-                    return
-                continue
             except WSManError as exc:
-                call.error = "%s failed: %s" % (call.what(), exc)
-                return
+                if not self._unknown(call, exc):
+                    return
+                if self._settle(call, exc):
+                    return
+                # No trace of the call on the VM: it did not happen, so it may be sent again, once the policy's
+                # pause has passed, for as long as the run may last.
+                if not self.retry.wait(call.sent):
+                    self._lose(str(exc))
+                    call.error = ("%s got no answer %s, and the VM shows no sign of it (%s): check the host and run "
+                                  "again" % (call.what(), _times(call.sent), exc))
+                    return
+                continue
             _read_answer(call, outcome.return_value, outcome.outputs)
             if not call.accepted:
                 self._explain_refusal(call)
             return
 
+    def _unknown(self, call: Call, exc: WSManError) -> bool:
+        """Whether the error leaves the call's outcome unknown (True), or says it certainly did not happen or failed
+        (False: ``call.error`` is set). Unknown: no answer after the request went out, an answer that cannot be read,
+        an HTTP 5xx without a SOAP fault, the host's operation timeout (w:TimedOut)."""
+        if isinstance(exc, WSManTransportError) and exc.unsent:
+            self._lose(str(exc))
+            call.error = "%s was not started: %s" % (call.what(), exc)
+            return False
+        if isinstance(exc, (WSManTransportError, WSManProtocolError)) or (isinstance(exc, WSManFault) and exc.is_timeout):
+            return True
+        call.error = "%s failed: %s" % (call.what(), exc)
+        return False
+
     def _settle(self, call: Call, exc: WSManError) -> bool:
-        """After a lost answer: True when the VM shows what became of the call (recorded in ``call``), False when
-        it shows no trace of it, so that calling once more cannot start the work twice."""
+        """After an unknown outcome: True when the VM shows what became of the call (recorded in ``call``), False
+        when it shows no trace of it, so that calling once more cannot start the work twice."""
         try:
             seen = probe.look(self.cim, call.vm)
         except WSManError as again:
@@ -181,10 +199,6 @@ class _Run:
         elif ours:
             call.code, call.job = JOB_STARTED, jobs.Job(id=ours[0].id.upper(), state=2)
             call.note = "its answer was lost; the host had started job %s, which was followed" % call.job.id
-        elif call.sent > 1:
-            self._lose(str(exc))
-            call.error = ("%s got no answer twice, and the VM shows no sign of it (%s): check the host and run again"
-                          % (call.what(), exc))
         else:
             return False
         return True

@@ -68,8 +68,8 @@ def run_failover(module: AnsibleModule) -> None:
             result["diff"] = _diff(results)
         return result
 
-    # Reads are retried within what is left of wait_timeout (retry.py).
-    result = on_host(module, work, request.max_concurrent, Retry(budget=waiter.remaining))
+    # Reads, and calls whose answer was lost, are tried again for as long as wait_timeout lasts (retry.py).
+    result = on_host(module, work, request.max_concurrent, Retry(attempts=None, budget=waiter.remaining))
     if any(vm["error"] for vm in result["vms"]):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -354,3 +354,41 @@ def test_the_jobs_read_before_the_calls_are_those_of_the_calls_vms_only(host):
     known = jobs.existing_ids(cim, [by_name["a"], by_name["c"]])
     assert {theirs[job_id] for job_id in known} == {by_name["a"], by_name["c"]} and len(known) == 2
     assert {r["class"] for r in sim.requests()} == {"Msvm_AffectedJobElement"}
+
+
+def patient_run(sim, vms, desired="failed_over", timeout=900.0):
+    """A run with the module's policy: reads and lost calls tried again until wait_timeout, pauses on the
+    simulator's clock (so nothing sleeps)."""
+    from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry  # pylint: disable=import-outside-toplevel
+    waiter = simhost.waiter(sim, timeout)
+    retry = Retry(attempts=None, budget=waiter.remaining, sleep=sim.clock.advance)
+    cim = connection.Connection(simhost.params(sim), max_concurrent=4, retry=retry).cim
+    return [r.as_dict() for r in FailoverRun(cim, waiter).run(Request(vms=vms, desired=desired, max_concurrent=4))]
+
+
+def test_a_timed_out_call_is_settled_like_a_lost_answer(host):
+    """w:TimedOut answering RevertFailover leaves its outcome unknown: the VM is read, and the call followed or sent
+    again, never left failed over."""
+    sim = host([replica("a", state="recovered"), replica("b", state="recovered")])
+    sim.add_fault(operation="Invoke:RevertFailover", vm="a", fault="TimedOut", count=1)
+    results = patient_run(sim, ["a", "b"], desired="reverted")
+    assert [(r["state_after"], r["error"]) for r in results] == [("Replicating", None)] * 2
+    # The host refused the timed-out request before acting (the simulator's fault comes first), so the VM showed no
+    # trace and the call was sent once more: one revert job on the VM, never two.
+    vm_a = next(v["id"] for v in sim.vms() if v["name"] == "a")
+    assert [j["type"] for j in sim.jobs() if j["vm"] == vm_a] == [98]
+
+
+@pytest.mark.parametrize("operation, fault", [("Invoke:RevertFailover", {"drop": "before"}),
+                                              ("Invoke:RevertFailover", {"fault": "http500"}),
+                                              ("Enumerate", {"drop": "before"}),
+                                              ("Enumerate", {"fault": "http500"})])
+def test_faults_in_a_row_are_waited_out_within_wait_timeout(host, operation, fault):
+    """Six failures in a row (a drill used to give up after the fourth): with time left, the run goes on, and every
+    VM ends where it was asked to be, each call having acted once."""
+    sim = host([replica("a", state="recovered"), replica("b", state="recovered")])
+    results = patient_run(sim, ["a", "b"])  # nothing to do: the lookups only, so the host has answered once
+    sim.add_fault(operation=operation, count=6, **fault)
+    results = patient_run(sim, ["a", "b"], desired="reverted")
+    assert [(r["state_after"], r["error"]) for r in results] == [("Replicating", None)] * 2
+    assert all(len(acted(sim, "Invoke:RevertFailover", name)) == 1 for name in ("a", "b"))

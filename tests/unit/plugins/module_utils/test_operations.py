@@ -14,6 +14,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import opera
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     COMPONENT, INITIATE_FAILOVER, JOB, SYSTEM, Method, Param, power)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManError, WSManFault, WSManTransportError
 
 SERVICE = Reference.to("Msvm_ReplicationService", Name="replicasvc")
@@ -42,7 +43,9 @@ class Host:
     enough calls have arrived. ``states`` and ``jobs`` are what the VMs show when read again (probe.look);
     ``components`` the VM names that have a Msvm_ShutdownComponent."""
 
-    def __init__(self, answers=None, hold=0, states=None, jobs=None, components=()):
+    def __init__(self, answers=None, hold=0, states=None, jobs=None, components=(), tries=2):
+        # The policy that paces a call sent again after a lost answer: ``tries`` sends at most, no real pause.
+        self.retry = Retry(attempts=tries, base=0.0, sleep=lambda _seconds: None)
         self.answers = answers or {}
         self.states = states or {}
         self.jobs = jobs or {}

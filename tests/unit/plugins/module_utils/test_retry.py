@@ -78,3 +78,29 @@ def test_other_errors_are_raised_at_once():
     with pytest.raises(WSManFault):
         retry.call(read)
     assert read.calls == 1 and pauses == []
+
+
+REFUSED = WSManTransportError("cannot reach the WinRM host: connection refused", kind="connection", unsent=True)
+
+
+def test_without_a_count_reads_go_on_until_the_budget_is_spent():
+    """A module run tries a read for as long as wait_timeout lasts (attempts=None), not a fixed number of times."""
+    retry, pauses = policy(budget=20.0, attempts=None)
+    read = Reads(*([DROPPED] * 9 + ["rows"]))
+    assert retry.call(read) == "rows" and read.calls == 10 and retry.retried == 9
+    spent, pauses = policy(budget=3.0, attempts=None)
+    with pytest.raises(WSManTransportError):
+        spent.call(Reads(*([DROPPED] * 1000)))
+    assert sum(pauses) < 3.0
+
+
+def test_a_host_that_never_answered_is_tried_a_few_times_only():
+    """A wrong name or port fails in seconds; once the host has answered, a refused connection is waited out."""
+    retry, pauses = policy(budget=1000.0, attempts=None)
+    first = Reads(*([REFUSED] * 10))
+    with pytest.raises(WSManTransportError):
+        retry.call(first)
+    assert first.calls == 4
+    assert retry.call(Reads("rows")) == "rows"
+    later = Reads(*([REFUSED] * 6 + ["rows"]))
+    assert retry.call(later) == "rows" and later.calls == 7
