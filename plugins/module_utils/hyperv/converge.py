@@ -72,7 +72,7 @@ class VmResult:
     @property
     def changed(self) -> bool:
         """Whether the host took any of the VM's calls (or would, in check mode)."""
-        return any(call.accepted or (call.dry_run and not self.error) for call in self.calls)
+        return any(call.accepted or (call.dry_run and not call.followed and not self.error) for call in self.calls)
 
     @property
     def acting(self) -> bool:
@@ -97,7 +97,8 @@ class Converge:
         acting = [r for r in results if r.acting]
         if check_mode:
             for result in acting:
-                result.calls = [operations.Call(s.method, result.vm, dict(s.inputs), dry_run=True) for s in result.plan.steps]
+                result.calls = [operations.Call(s.method, result.vm, dict(s.inputs), dry_run=True,
+                                                followed=s.follow is not None) for s in result.plan.steps]
             return
         if not acting:
             return
@@ -116,7 +117,10 @@ class Converge:
         todo = [r for r in acting if index < len(r.plan.steps) and not r.error]
         for result in todo:
             step = result.plan.steps[index]
-            result.calls.append(operations.Call(step.method, result.vm, dict(step.inputs)))
+            call = operations.Call(step.method, result.vm, dict(step.inputs))
+            if step.follow is not None:
+                operations.follow(call, step.follow)
+            result.calls.append(call)
         calls = [r.calls[-1] for r in todo]
         if not calls:
             return
@@ -153,18 +157,22 @@ class Converge:
             result.after = now.get(result.vm.id)
             if result.after is None:
                 continue
-            for call in result.calls:
-                if call.job is not None and call.job.vanished and not call.error:
-                    result.problem = result.problem or _vanished(call, result.after)
+            # The last step's outcome is where the VM must be now (an earlier step's may have been changed since, as a
+            # resume is by the failover after it).
+            call = result.call
+            if call is not None and call.job is not None and (call.job.vanished or call.followed) and not call.error:
+                result.problem = result.problem or _not_there(call, result.after)
 
 
-def _vanished(call: operations.Call, after: VM) -> str:
-    """A job removed before it was seen to end: the VM's state says whether it did its work ("" when it did)."""
+def _not_there(call: operations.Call, after: VM) -> str:
+    """A job removed before it was seen to end, or another run's job followed: the VM's state says whether the work
+    was done ("" when it was)."""
     outcome = call.method.leads_to
-    if outcome is None or call.reached(after):
+    if outcome is None or call.reached(after) or call.job is None:
         return ""
-    return "%s: its job %s is gone and the VM is %s, not %s" % (
-        call.what(), call.job.id if call.job else "?", call.method.describe(after), outcome.name(call.inputs))
+    how = "the job it followed, %s, ended" % call.job.id if call.followed else "its job %s is gone" % call.job.id
+    return "%s: %s and the VM is %s, not %s" % (call.what(), how, call.method.describe(after),
+                                                 outcome.name(call.inputs))
 
 
 def _unknown(acting: List[VmResult], exc: WSManError) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import probe, recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     INITIATE_FAILOVER, RESUME_REPLICATION, REVERT_FAILOVER, TURN_OFF, Step)
@@ -214,8 +214,21 @@ class FailoverRun:
         vms = find_vms(self.cim, request.vms)
         results = [FailoverResult(vm=vm, plan=plan(vm, request.desired, request.resume_replication)) for vm in vms]
         self._choose_points([r for r in results if r.acting and r.plan.method is INITIATE_FAILOVER], request)
+        if request.desired == FAILED_OVER:
+            self._follow_failovers_under_way([r for r in results if r.vm.state == FAILOVER_IN_PROGRESS])
         self.converge.apply(results, request.max_concurrent, request.wait, request.check_mode)
         return results
+
+    def _follow_failovers_under_way(self, in_progress: List[FailoverResult]) -> None:
+        """A replica another run is failing over (Failover in progress, its failover job running) is not an error for
+        a run that wants the same: that job is followed to its end (one read of the VM and its jobs each; rare)."""
+        for result in in_progress:
+            if result.vm.mode not in _REPLICA_MODES:
+                continue
+            running = [job for job in probe.look(self.cim, result.vm).running
+                       if job.job_type in INITIATE_FAILOVER.job_types]
+            if running:
+                result.plan = Plan.calling(INITIATE_FAILOVER.step().following(running[0]))
 
     def _choose_points(self, failing_over: List[FailoverResult], request: Request) -> None:
         """Pick each VM's recovery point before anything starts (in check mode too: a wrong point is the same

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.jobs import Job
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     POWER_OFF, POWER_STATES, RECOVERED, REPLICATING, REPLICATION_STATES, VM)
 
@@ -89,6 +90,16 @@ class Method:  # pylint: disable=too-many-instance-attributes
     system_input: str = ""
     # The cmdlet that shows an operator what the VM is doing, for messages that send them to look.
     check_with: str = "Get-VMReplication"
+    # For a method whose job depends on an input (RequestStateChange: 12 Start, 13 Power Off, ...): that input and
+    # the JobType by its value, so that another run's job is known to head where this call would (operations.py).
+    jobs_by_input: Tuple[str, Mapping[int, int]] = ("", {})
+
+    def job_types_for(self, inputs: Mapping[str, Any]) -> FrozenSet[int]:
+        """The JobTypes of the job this call starts: the one its input names, else every one of the method."""
+        name, by_value = self.jobs_by_input
+        if name and inputs.get(name) in by_value:
+            return frozenset({by_value[inputs[name]]})
+        return self.job_types
 
     def output_types(self) -> Dict[str, str]:
         return {param.name: param.cim_type for param in self.outputs}
@@ -120,9 +131,14 @@ class Step:
 
     method: Method
     inputs: Mapping[str, Any] = field(default_factory=dict)
+    # Another run's job already heading where this step leads: followed to its end instead of calling.
+    follow: Optional[Job] = None
 
     def adding(self, **inputs: Any) -> "Step":
-        return Step(self.method, dict(self.inputs, **inputs))
+        return Step(self.method, dict(self.inputs, **inputs), self.follow)
+
+    def following(self, job: Job) -> "Step":
+        return Step(self.method, self.inputs, job)
 
 
 REPLICATION_SERVICE = "Msvm_ReplicationService"
@@ -143,7 +159,7 @@ REQUEST_STATE_CHANGE = Method(
     "RequestStateChange", "Msvm_ComputerSystem", SYSTEM,
     inputs=(Param("RequestedState", "uint16"), Param("TimeoutPeriod", "datetime")),
     job_types=frozenset({12, 13, 14, 26, 27, 28, 29}), leads_to=power(from_input="RequestedState"),
-    check_with="Get-VM")
+    check_with="Get-VM", jobs_by_input=("RequestedState", {2: 12, 3: 13, 6: 14, 9: 26, 10: 29, 11: 28}))
 
 # msvm-computersystem-requestreplicationstatechange: RequestedState 3 resumes, 7 suspends, 4 prepares a planned
 # failover on the primary; JobType 96 (Replicate State Change).

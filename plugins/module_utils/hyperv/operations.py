@@ -61,6 +61,9 @@ class Call:  # pylint: disable=too-many-instance-attributes
     outputs: Dict[str, Any] = field(default_factory=dict)
     # The job it started (or the one a lost answer was settled to), as last seen.
     job: Optional[jobs.Job] = None
+    # Not sent: another run's job was already heading where this call leads, and is followed instead (converge.py
+    # waits for it like the call's own).
+    followed: bool = False
     # Said of the call besides any error, e.g. that another run had already done the work.
     note: str = ""
     error: str = ""
@@ -192,7 +195,7 @@ class _Run:  # pylint: disable=too-many-instance-attributes
         # A job that did not exist before the run is the call's, whatever its JobType (the documentation does not pin
         # JobTypes to methods); one of the entry's JobTypes first when there are several.
         ours = sorted((job for job in seen.running + seen.finished if job.id.upper() not in self.known_jobs),
-                      key=lambda job: job.job_type not in call.method.job_types)
+                      key=lambda job: job.job_type not in call.method.job_types_for(call.inputs))
         if call.reached(seen.vm):
             call.code = COMPLETED
             call.note = "its answer was lost, but the VM is in the state it leads to"
@@ -212,7 +215,12 @@ class _Run:  # pylint: disable=too-many-instance-attributes
         if call.reached(seen.vm):
             call.error = ""
             call.note = "the host refused it because the VM already is where it would lead (another run did it)"
-        elif seen.running:
+            return
+        # The job that made the host refuse may have ended between the refusal and this reading: the newest
+        # finished job is a candidate as well as a running one (converge.py checks the VM once it is followed).
+        if any(follow(call, job) for job in seen.running + list(reversed(seen.finished))):
+            return
+        if seen.running:
             job = seen.running[0]
             call.error = ("%s was refused: another operation is running on it (job %s, %s, %s%% complete), perhaps "
                           "another run: wait until it ends, then run again" % (
@@ -221,6 +229,17 @@ class _Run:  # pylint: disable=too-many-instance-attributes
     def _lose(self, reason: str) -> None:
         with self.lock:
             self.lost = self.lost or reason
+
+
+def follow(call: Call, job: jobs.Job) -> bool:
+    """Make ``call`` follow another run's job that heads where the call leads (True); False for a job heading
+    elsewhere. Two runs asking the same of a VM then both end with it there, neither failing (changed: false)."""
+    if job.job_type not in call.method.job_types_for(call.inputs):
+        return False
+    call.job, call.followed, call.error = jobs.Job(id=job.id.upper(), state=job.state, percent=job.percent), True, ""
+    call.note = ("another operation (job %s, %s) was already doing this, perhaps another run: it was followed to its "
+                 "end instead of calling %s" % (call.job.id, job.state_name, call.method.name))
+    return True
 
 
 def _read_answer(call: Call, code: int, outputs: Dict[str, Any]) -> None:
@@ -284,6 +303,7 @@ def start_all(cim: CimClient, calls: List[Call], max_concurrent: int, elapsed: C
     First the targets (find_targets), then the jobs that already exist (to tell the calls' own from older ones after
     a lost answer), then the calls. A call whose target was not found is not sent.
     """
+    calls = [call for call in calls if not call.followed]  # already following another run's job: nothing to send
     find_targets(cim, calls)
     ready = [call for call in calls if not call.error]
     run = _Run(cim, elapsed, jobs.existing_ids(cim, [call.vm.id for call in ready]) if ready else frozenset())

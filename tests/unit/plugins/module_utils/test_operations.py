@@ -261,7 +261,8 @@ def test_a_new_job_of_any_type_is_the_calls_and_an_older_running_one_is_not():
     first, second = calls(2)
     operations.start_all(host, [first, second], 1, ticking_clock())
     assert first.job.id == "NEW-JOB" and first.sent == 1 and not first.error
-    assert second.sent == 2 and "another operation is running on it (job their-job" in second.error
+    # Sent again (no new job), refused, and the job running is heading where the call leads: followed.
+    assert second.sent == 2 and second.followed and second.job.id == "THEIR-JOB" and not second.error
 
 
 def test_a_lost_answer_with_the_work_done_is_done():
@@ -301,7 +302,7 @@ def test_two_lost_answers_stop_the_calls_not_yet_sent():
 
 
 def test_a_refusal_caused_by_another_run_says_so():
-    running = {"InstanceID": "their-job", "JobType": 97, "JobState": 4, "PercentComplete": 40}
+    running = {"InstanceID": "their-job", "JobType": 98, "JobState": 4, "PercentComplete": 40}   # heading elsewhere
     host = Host({"vm00": MethodResult(32774, {}), "vm01": MethodResult(32775, {})}, states={"vm00": 12, "vm01": 5},
                 jobs={"vm00": [running]})
     todo = calls(2)
