@@ -140,8 +140,10 @@ integration: build browser
 test: sanity units docs-lint changelog lint build ee-check integration soak
 
 # A bounded soak: 1000 failover/revert cycles (10 rounds of 100 simulated VMs, every VM in one call each way) under
-# random drops, bare 500s, operation timeouts and failing jobs; fails on any VM whose reported state is not the
-# host's, any operation started twice, any error that does not name its VM. About a minute, so `make test` runs it;
+# random drops, bare 500s, operation timeouts and failing jobs, a third of the failed-over VMs booted before each
+# revert; then failures in a row (drops, w:TimedOut on Invoke, 5xx bursts) and two runs at once on the same VMs. Fails
+# on any VM whose reported state is not the host's, any operation started twice, any error that does not name its VM,
+# and, in the last two kinds of run, any VM left in the wrong state or failed. About a minute, so `make test` runs it;
 # SOAK_ARGS="--rounds 100 --fault-rate 0.08 --seed 7" for a longer one. Figures in build/soak/soak.json.
 soak: collection
 	$(BIN)/python tests/soak/soak.py $(SOAK_ARGS)

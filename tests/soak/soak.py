@@ -9,8 +9,16 @@ over and reverted; 10 rounds of 100 VMs make 1000 cycles. After every call it ch
 * mismatches: a VM whose real replication state is not the state the call reported for it (a VM whose error says
   its outcome is unknown is counted apart, as "unknown": the module said it did not know), or one reported turned
   off that is not off;
-* duplicate invokes: a VM on which one call's InitiateFailover, RevertFailover or turn-off took effect more than once;
+* duplicate invokes: a VM on which one call's InitiateFailover, RevertFailover or turn-off took effect more than once
+  (two new jobs of that kind on it);
 * unnamed errors: an error that does not name its VM.
+
+Then, with the random faults cleared, two more kinds of run that must leave nothing wrong at all:
+
+* clustered faults: several failures in a row (drops before and after Invokes, w:TimedOut on Invoke, bursts of
+  bare 500s and drops on reads), each waited out within wait_timeout: "left in the wrong state" counts the VMs not
+  where the call asked, "failed VMs" those reported failed;
+* two runs at once on the same VMs, both directions: both must end with the host as asked and no VM failed.
 
 Figures go to the terminal and to build/soak/soak.json; the exit code is 1 when any of the three is not zero.
 Run from the repository root after `make collection` (the Makefile does both).
@@ -22,6 +30,7 @@ import argparse
 import json
 import random
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -40,14 +49,10 @@ from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import R
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManError  # noqa: E402
 
 USER = {"username": "soak", "password": "S0ak-Pa55!"}
-INVOKES = ("Invoke:InitiateFailover", "Invoke:RevertFailover", "Invoke:RequestStateChange")
-# Requests that reached the host and took effect: a drop *after* acting counts, a drop before or a bare 500 not.
-NO_EFFECT = ("dropped-before", "http500")
 
 
-def took_effect(outcome: str) -> bool:
-    """A hostile body (a body: rule) replaces the answer before the service sees the request, like a drop before."""
-    return outcome not in NO_EFFECT and not outcome.startswith("hostile-")
+def job_ids(sim: Simulator) -> set:
+    return {job["id"] for job in sim.jobs()}
 
 
 def faults(rate: float, seed: int) -> List[Dict[str, Any]]:
@@ -63,7 +68,10 @@ def faults(rate: float, seed: int) -> List[Dict[str, Any]]:
     return rules
 
 
-def check(sim: Simulator, results: List[Dict[str, Any]], totals: Counter) -> None:
+def check(sim: Simulator, results: List[Dict[str, Any]], totals: Counter, before: set) -> None:
+    """``before``: the host's jobs before the call. An operation took effect once per job it started, so a VM with
+    two new jobs of one kind had it done twice (a request that reached the host but was refused, or faulted, or
+    dropped before acting, started none)."""
     truth = {vm["id"].upper(): REPLICATION_STATES.get(vm["state"], vm["state"]) for vm in sim.vms()}
     power = {vm["id"].upper(): vm["power"] for vm in sim.vms()}
     for result in results:
@@ -82,20 +90,18 @@ def check(sim: Simulator, results: List[Dict[str, Any]], totals: Counter) -> Non
             real = truth.get(result["id"].upper())
             print("  mismatch: %s reported %s, host has %s (%s)"
                   % (result["name"], result["state_after"], real, error[:160]))
-    acted = Counter((r["vm"], r["operation"]) for r in sim.requests()
-                    if r["operation"] in INVOKES and took_effect(r["outcome"]))
+    acted = Counter((job["vm"], job["type"]) for job in sim.jobs() if job["id"] not in before)
     totals["duplicate invokes"] += sum(1 for count in acted.values() if count > 1)
     totals["invokes that took effect"] += sum(acted.values())
 
 
-def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> None:
+def run_once(sim: Simulator, names: List[str], desired: str, totals: Counter) -> List[Dict[str, Any]]:
+    """One failover module run, with the module's policy scaled down like the job times (a minute, not ten)."""
     port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
     params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm", **USER}
     waiter = Waiter(60, 0.05)
-    # The module's policy, scaled down like the job times, so that a run takes a minute, not ten.
     retry = Retry(attempts=None, base=0.02, cap=0.2, budget=waiter.remaining)
     connection = Connection(params, 8, retry)
-    sim.clear_requests()
     request = Request(vms=names, desired=desired, max_concurrent=8)
     try:
         results = [r.as_dict() for r in FailoverRun(connection.cim, waiter).run(request)]
@@ -103,12 +109,65 @@ def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> Non
         # The whole call failed before any VM was started (its lookup did not get through): nothing to compare.
         totals["calls failed before acting"] += 1
         print("  %s call failed before acting: %s" % (desired, str(exc)[:160]))
-        return
+        return []
     finally:
         connection.close()
     totals["retried reads"] += retry.retried
     totals["VM errors"] += sum(1 for r in results if r["error"])
-    check(sim, results, totals)
+    return results
+
+
+def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> None:
+    before = job_ids(sim)
+    check(sim, run_once(sim, names, desired, totals), totals, before)
+
+
+STATE_OF = {"failed_over": 5, "reverted": 3}
+# Failures in a row, each waited out within wait_timeout (issue 17): (operation, effect, how many in a row).
+CLUSTERS = [("Invoke:*", {"drop": "before"}, 5), ("Invoke:*", {"drop": "after"}, 5),
+            ("Invoke:RevertFailover", {"fault": "TimedOut"}, 4), ("Invoke:InitiateFailover", {"fault": "TimedOut"}, 4),
+            ("Enumerate", {"fault": "http500"}, 6), ("Pull", {"drop": "before"}, 5), ("Get", {"fault": "http500"}, 5)]
+
+
+def must_be_as_asked(sim: Simulator, names: List[str], desired: str, results: List[Dict[str, Any]],
+                     totals: Counter) -> None:
+    wrong = [vm["name"] for vm in sim.vms() if vm["name"] in names and vm["state"] != STATE_OF[desired]]
+    totals["left in the wrong state"] += len(wrong)
+    totals["failed VMs"] += sum(1 for r in results if r["error"]) + (0 if results else len(names))
+    for result in (r for r in results if r["error"]):
+        print("  %s failed: %s" % (result["name"], result["error"][:200]))
+
+
+def clustered(sim: Simulator, names: List[str], totals: Counter) -> None:
+    """Every cluster of failures, on a failover then a revert of every VM."""
+    for operation, effect, count in CLUSTERS:
+        for desired in ("failed_over", "reverted"):
+            sim.add_fault(operation=operation, count=count, **effect)
+            before = job_ids(sim)
+            results = run_once(sim, names, desired, totals)
+            check(sim, results, totals, before)
+            must_be_as_asked(sim, names, desired, results, totals)
+            sim.clear_faults()
+        totals["fault clusters waited out"] += 1
+
+
+def concurrent(sim: Simulator, names: List[str], totals: Counter) -> None:
+    """Two runs at once on the same VMs, failing them over, then reverting them (booted ones included)."""
+    for desired in ("failed_over", "reverted"):
+        if desired == "reverted":
+            boot(sim, names, totals)
+        before = job_ids(sim)
+        outcomes: Dict[int, List[Dict[str, Any]]] = {}
+        threads = [threading.Thread(target=lambda i=i: outcomes.update({i: run_once(sim, names, desired, totals)}))
+                   for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        both = outcomes.get(0, []) + outcomes.get(1, [])
+        check(sim, both, totals, before)
+        must_be_as_asked(sim, names, desired, both, totals)
+        totals["concurrent runs"] += 2
 
 
 def boot(sim: Simulator, names: List[str], totals: Counter) -> None:
@@ -145,20 +204,30 @@ def main() -> int:
         for rule in sim.faults():
             effect = next("%s=%s" % (key, rule[key]) for key in ("drop", "fault", "job", "body") if key in rule)
             fired["%s %s" % (rule["operation"], effect)] += rule["fired"]
+        # Back to Replicating from whatever the random faults left, then the runs that must leave nothing wrong.
+        sim.clear_faults()
+        run_once(sim, names, "reverted", Counter())
+        # A fifth of the VMs: these runs are about failures in a row and runs at once, not about scale.
+        clustered(sim, names[:max(1, len(names) // 5)], totals)
+        concurrent(sim, names[:max(1, len(names) // 5)], totals)
+        print("clusters and concurrent runs: %.0f s, %s" % (time.monotonic() - started, dict(totals)), flush=True)
     wall = time.monotonic() - started
     figures = {"cycles": args.vms * args.rounds, "vms": args.vms, "rounds": args.rounds, "seconds": round(wall, 1),
                "fault_rate": args.fault_rate, "seed": args.seed, "faults_injected": dict(fired),
                "faults_injected_total": sum(fired.values()), **{k.replace(" ", "_"): v for k, v in totals.items()}}
     for key in ("mismatches", "duplicate_invokes", "unnamed_errors", "unknown_(reported_as_such)",
-                "calls_failed_before_acting", "retried_reads", "VM_errors"):
+                "calls_failed_before_acting", "retried_reads", "VM_errors", "left_in_the_wrong_state", "failed_VMs"):
         figures.setdefault(key, 0)
     print(json.dumps(figures, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    bad = figures["mismatches"] + figures["duplicate_invokes"] + figures["unnamed_errors"]
-    print("soak: %d cycles in %.0f s, %d faults injected: %d mismatches, %d duplicate invokes, %d unnamed errors"
+    bad = (figures["mismatches"] + figures["duplicate_invokes"] + figures["unnamed_errors"]
+           + figures["left_in_the_wrong_state"] + figures["failed_VMs"])
+    print("soak: %d cycles in %.0f s, %d faults injected: %d mismatches, %d duplicate invokes, %d unnamed errors; "
+          "clustered faults and concurrent runs: %d left in the wrong state, %d failed VMs"
           % (figures["cycles"], wall, figures["faults_injected_total"], figures["mismatches"],
-             figures["duplicate_invokes"], figures["unnamed_errors"]))
+             figures["duplicate_invokes"], figures["unnamed_errors"], figures["left_in_the_wrong_state"],
+             figures["failed_VMs"]))
     return 1 if bad else 0
 
 
