@@ -24,7 +24,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods impo
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import LOOKUP_CHUNK, VM
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import (
-    WSManError, WSManFault, WSManProtocolError, WSManTransportError)
+    RIGHTS, WSManError, WSManFault, WSManProtocolError, WSManTransportError)
 
 RETURN_CODES = {
     0: "Completed with No Error", 4096: "Method Parameters Checked - Job Started", 32768: "Failed",
@@ -35,6 +35,7 @@ RETURN_CODES = {
 }
 COMPLETED = 0
 JOB_STARTED = 4096
+ACCESS_DENIED = 32769
 
 
 @dataclass
@@ -251,6 +252,8 @@ def _read_answer(call: Call, code: int, outputs: Dict[str, Any]) -> None:
             call.job = jobs.Job(id=job_id.upper(), state=2)
         else:
             call.error = "%s started a job but returned no Job reference" % call.what()
+    elif code == ACCESS_DENIED:
+        call.error = "%s was refused by the host: Access Denied (%s); %s" % (call.what(), code, RIGHTS)
     elif code != COMPLETED:
         call.error = ("%s was refused by the host: %s (%s); the VM is %s, check it with %s" % (
             call.what(), RETURN_CODES.get(code, "unknown return code"), code, call.method.describe(call.vm),

@@ -39,6 +39,11 @@ ACTION_RELEASE = ENUMERATION + "/Release"
 
 # WSManFault code Windows uses for an expired w:OperationTimeout (pywinrm raises a dedicated error for it).
 OPERATION_TIMEOUT_CODE = 2150858793
+# ERROR_ACCESS_DENIED, the code of w:AccessDenied (wsman-wmi-wire notes 5.2).
+ACCESS_DENIED_CODE = 5
+# What an account needs on a Hyper-V host, for messages about a refusal.
+RIGHTS = ("the account needs the rights to use WinRM and Hyper-V on the host: membership of its Administrators group, "
+          "or of Remote Management Users (WinRM) and Hyper-V Administrators (the Hyper-V WMI classes)")
 
 for _prefix, _uri in (("s", SOAP), ("a", ADDRESSING), ("w", WSMAN), ("p", MS_WSMAN), ("n", ENUMERATION),
                       ("x", TRANSFER), ("xsi", XSI), ("cim", CIM_COMMON)):
@@ -94,11 +99,16 @@ class WSManFault(WSManError):
     def __str__(self) -> str:
         parts = [p for p in (self.subcode, "WSManFault %s" % self.wsman_code if self.wsman_code else None,
                              "WMI error %s" % self.wmi_code if self.wmi_code else None) if p]
-        return "%s (%s)" % (self.message, ", ".join(parts)) if parts else self.message
+        text = "%s (%s)" % (self.message, ", ".join(parts)) if parts else self.message
+        return text + "; " + RIGHTS if self.is_access_denied else text
 
     @property
     def is_timeout(self) -> bool:
         return self.wsman_code == OPERATION_TIMEOUT_CODE
+
+    @property
+    def is_access_denied(self) -> bool:
+        return self.wsman_code == ACCESS_DENIED_CODE or (self.subcode or "").endswith("AccessDenied")
 
 
 class MessageSender(Protocol):  # pylint: disable=too-few-public-methods
@@ -345,21 +355,70 @@ def translate_exception(exc: Exception) -> WSManError:
         return WSManTransportError("the WinRM host rejected the credentials (HTTP 401): check username, password "
                                    "and transport", kind="auth", http_status=401, unsent=True)
     if name == "WinRMTransportError":
-        status = getattr(exc, "code", None)
-        return WSManTransportError("the WinRM host answered HTTP %s without a WS-Management message" % status,
-                                   kind="http", http_status=status)
+        return _http_error(getattr(exc, "code", None))
     if "SSLError" in names:
-        return WSManTransportError("TLS failed with the WinRM host (%s); if its certificate is signed by a private "
-                                   "CA, set ca_path to that CA's PEM file (validate_certs=false only for a lab host)"
-                                   % _ssl_reason(exc), kind="tls", unsent=True)
+        return _tls_error(exc)
     if _kerberos_failure(exc):
         return WSManTransportError("Kerberos authentication with the WinRM host failed (%s): check the ticket (klist, "
                                    "kinit) and that hostname is the FQDN the host's HTTP service principal is "
                                    "registered for" % _first_line(exc), kind="auth", unsent=True)
     if "ConnectionError" in names or "Timeout" in names or isinstance(exc, OSError):
-        return WSManTransportError("cannot reach the WinRM host: %s" % _first_line(exc), kind="connection",
+        return WSManTransportError("cannot reach the WinRM host: %s" % _unreachable(exc, names), kind="connection",
                                    unsent=_never_connected(exc, names))
     return WSManTransportError("WinRM request failed: %s: %s" % (name, _first_line(exc)), kind="other")
+
+
+# What a server that is not WinRM answers a WS-Management POST with: no such path, no POST, or no idea of it.
+NOT_WINRM = (404, 405, 501)
+# OpenSSL's words when the other end answered in clear text to a TLS handshake: an http listener on that port.
+_PLAIN_HTTP = ("WRONG_VERSION_NUMBER", "wrong version number", "record layer failure", "http request",
+               "unknown protocol", "packet length too long")
+_NO_SUCH_NAME = ("Name or service not known", "nodename nor servname", "Temporary failure in name resolution",
+                 "getaddrinfo failed", "No address associated with hostname", "NameResolutionError")
+
+
+def _http_error(status: Optional[int]) -> WSManTransportError:
+    if status in NOT_WINRM:
+        # Not a host that failed a request: one that never was the WinRM service, so the request did nothing.
+        return WSManTransportError("the server answered HTTP %s: not a WinRM endpoint, wrong port or path? (WinRM "
+                                   "listens on /wsman, port 5985 for http and 5986 for https)" % status,
+                                   kind="endpoint", http_status=status, unsent=True)
+    return WSManTransportError("the WinRM host answered HTTP %s without a WS-Management message" % status,
+                               kind="http", http_status=status)
+
+
+def _tls_error(exc: Exception) -> WSManTransportError:
+    reason = _ssl_reason(exc)
+    if any(word in str(exc) for word in _PLAIN_HTTP):
+        return WSManTransportError("TLS failed with the WinRM host (%s): that port answers without TLS, it is an http "
+                                   "listener; use scheme=http, or the port of the host's https listener (5986 by "
+                                   "default; the scheme is https unless the port is 5985)" % reason,
+                                   kind="tls", unsent=True)
+    return WSManTransportError("TLS failed with the WinRM host (%s); if its certificate is signed by a private CA, set "
+                               "ca_path to that CA's PEM file (validate_certs=false only for a lab host)" % reason,
+                               kind="tls", unsent=True)
+
+
+def _unreachable(exc: Exception, names: Any) -> str:
+    """What failed and what to check, for a connection that could not be made or was lost."""
+    text = str(exc)
+    if any(words in text for words in _NO_SUCH_NAME):
+        return ("the host name does not resolve (%s): check the name and DNS, or give the host's address (Kerberos "
+                "needs the name)" % _errno_words(text, "name resolution failed"))
+    if "Connection refused" in text or "Errno 111" in text or isinstance(exc, ConnectionRefusedError):
+        return ("nothing accepted the connection (connection refused): check that WinRM listens on that port "
+                "(winrm enumerate winrm/config/listener; winrm quickconfig creates the listener) and that the "
+                "firewall lets the port through")
+    if "ConnectTimeout" in names or ("Connection to" in text and "timed out" in text):
+        return ("the connection was not answered in time (connect timeout): a firewall dropping the port, or the host "
+                "is down or unreachable from here")
+    return _first_line(exc)
+
+
+def _errno_words(text: str, default: str) -> str:
+    """The operating system's own words from a nested error text ("[Errno -2] Name or service not known")."""
+    found = re.search(r"\[Errno -?\d+\] ([^')\]]+)", text)
+    return found.group(1).strip() if found else default
 
 
 def _kerberos_failure(exc: Exception) -> bool:

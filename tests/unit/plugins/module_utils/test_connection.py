@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.hyperv.replica.plugins.module_utils import connection
-from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManTransportError
+from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import WSManFault, WSManTransportError
 
 pytest.importorskip("winrm")
 pytest.importorskip("cryptography")
@@ -119,3 +119,60 @@ def test_options_pywinrm_refuses_are_reported_as_options(host, tmp_path):
     options = params(host.endpoint, transport="certificate", **missing)
     with pytest.raises(connection.ConnectionOptionsError, match="pywinrm refused the connection options: cert_pem"):
         connection.Connection(options)
+
+
+# ---- errors that name the fix (issue 17), met over real sockets
+
+
+def failure(options: dict) -> WSManTransportError:
+    with pytest.raises(WSManTransportError) as caught:
+        service_names(options)
+    return caught.value
+
+
+def test_https_to_an_http_listener_says_scheme_or_port_not_ca_path(host):
+    error = failure(params(host.endpoint.replace("http://", "https://")))
+    text = str(error)
+    assert error.kind == "tls" and "answers without TLS" in text and "scheme=http" in text and "5986" in text
+    assert "ca_path" not in text and "validate_certs" not in text
+
+
+def test_nothing_listening_says_what_to_check(host):
+    import socket  # pylint: disable=import-outside-toplevel
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    error = failure(params("http://127.0.0.1:%d/wsman" % free))
+    text = str(error)
+    assert error.unsent and "connection refused" in text and "winrm quickconfig" in text and "firewall" in text
+    assert "HTTPConnectionPool" not in text and "Max retries" not in text
+
+
+def test_a_name_that_does_not_resolve_says_so(host):
+    error = failure(dict(params(host.endpoint), hostname="hv-nosuch.invalid"))
+    text = str(error)
+    assert "does not resolve" in text and "DNS" in text and "HTTPConnectionPool" not in text
+
+
+def test_a_server_that_is_not_winrm_is_named_as_such():
+    import http.server  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)  # no POST: 501
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        error = failure(params("http://127.0.0.1:%d/wsman" % server.server_address[1]))
+    finally:
+        server.shutdown()
+    assert error.http_status == 501 and "not a WinRM endpoint, wrong port or path?" in str(error)
+    assert error.kind == "endpoint" and error.unsent
+
+
+def test_access_denied_names_the_rights_the_account_needs():
+    fleet = {"hosts": [{"name": "HV-CONN02", "users": [{"username": "auditor", "password": PASSWORD,
+                                                         "rights": "none"}], "vms": []}]}
+    with Simulator(fleet) as sim:
+        with pytest.raises(WSManFault) as caught:
+            service_names(params(sim.endpoint, username="auditor"))
+    text = str(caught.value)
+    assert text.startswith("Access is denied.") and "w:AccessDenied" in text
+    assert "Remote Management Users" in text and "Hyper-V Administrators" in text
