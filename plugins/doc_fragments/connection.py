@@ -16,8 +16,9 @@ options:
         C(module_defaults)) does not set comes from that host's connection settings, here C(ansible_host) (or the
         inventory name). See the C(Target the host) example.
       - If not set, the environment variable E(HYPERV_HOST) is used.
+      - Needed only when the task's host does not use the C(winrm) or C(psrp) connection, for example with
+        C(delegate_to=localhost); the task fails before contacting anything when it is needed and missing.
     type: str
-    required: true
   port:
     description:
       - The WinRM port. Defaults to V(5986) for O(scheme=https) and V(5985) for O(scheme=http).

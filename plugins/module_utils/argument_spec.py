@@ -12,7 +12,9 @@ from ansible.module_utils.basic import env_fallback
 
 def connection_argument_spec() -> Dict[str, Any]:
     return {
-        "hostname": {"type": "str", "required": True, "fallback": (env_fallback, ["HYPERV_HOST"])},
+        # Not required: on a winrm or psrp host the action plugin supplies it from the inventory (ansible_host), and
+        # Options.from_params says what is missing when nothing did.
+        "hostname": {"type": "str", "fallback": (env_fallback, ["HYPERV_HOST"])},
         "port": {"type": "int"},
         "scheme": {"type": "str", "default": "https", "choices": ["http", "https"]},
         "path": {"type": "str", "default": "/wsman"},

@@ -56,6 +56,11 @@ class Options:  # pylint: disable=too-many-instance-attributes
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "Options":
+        if not params.get("hostname"):
+            raise ConnectionOptionsError(
+                "hostname is missing: run the task on an inventory host whose connection is winrm or psrp (its "
+                "ansible_host, or its inventory name, is used), or set hostname in the task or module_defaults, or "
+                "the HYPERV_HOST environment variable")
         scheme = params.get("scheme") or "https"
         validate = params.get("validate_certs")
         return cls(hostname=str(params["hostname"]), port=int(params.get("port") or DEFAULT_PORTS[scheme]),

@@ -172,6 +172,13 @@ REQUEST_REPLICATION_STATE_CHANGE = Method(
 METHODS = {method.name: method for method in (INITIATE_FAILOVER, REVERT_FAILOVER, REQUEST_STATE_CHANGE,
                                               REQUEST_REPLICATION_STATE_CHANGE)}
 
+
+def started_by(job_type: Optional[int]) -> str:
+    """What a job of this JobType is, in the words of the method that starts it, for a message about a job the run
+    found on a VM (another run's, or an operator's)."""
+    names = [method.name for method in METHODS.values() if job_type in method.job_types]
+    return "%s (JobType %s)" % (names[0], job_type) if names else "JobType %s" % job_type
+
 # Steps the failover module plans with (Stop-VMFailover turns a running VM off this way, Start-VMFailover resumes).
 TURN_OFF = REQUEST_STATE_CHANGE.step(RequestedState=POWER_OFF)
 RESUME_REPLICATION = REQUEST_REPLICATION_STATE_CHANGE.step(RequestedState=REPLICATING)

@@ -20,7 +20,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Reference
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs, probe
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import COMPONENT, SERVICE, Method
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import COMPONENT, SERVICE, Method, started_by
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import LOOKUP_CHUNK, VM
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import (
@@ -223,9 +223,10 @@ class _Run:  # pylint: disable=too-many-instance-attributes
             return
         if seen.running:
             job = seen.running[0]
-            call.error = ("%s was refused: another operation is running on it (job %s, %s, %s%% complete), perhaps "
-                          "another run: wait until it ends, then run again" % (
-                              call.what(), job.id, job.state_name, job.percent if job.percent is not None else "?"))
+            call.error = ("%s was refused: another operation is running on it (job %s, %s, %s, %s%% complete), "
+                          "perhaps another run, and it does not lead where this call does: wait until it ends, "
+                          "then run again" % (call.what(), job.id, started_by(job.job_type), job.state_name,
+                                              job.percent if job.percent is not None else "?"))
 
     def _lose(self, reason: str) -> None:
         with self.lock:

@@ -307,7 +307,8 @@ def test_a_refusal_caused_by_another_run_says_so():
                 jobs={"vm00": [running]})
     todo = calls(2)
     operations.start_all(host, todo, 1, ticking_clock())
-    assert "another operation is running on it (job their-job, Running, 40% complete)" in todo[0].error
+    assert ("another operation is running on it (job their-job, RevertFailover (JobType 98), Running, 40% complete), "
+            "perhaps another run, and it does not lead where this call does" in todo[0].error)
     assert not todo[1].error and not todo[1].accepted and "already is where it would lead" in todo[1].note
 
 

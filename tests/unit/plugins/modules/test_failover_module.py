@@ -84,3 +84,33 @@ def test_a_running_failed_over_vm_reverted_reports_turned_off_and_the_diff_says_
     (vm,) = done.result["vms"]
     assert not done.failed and (vm["turned_off"], vm["state_after"], vm["resumed_replication"]) == (
         True, "Replicating", False)
+
+
+def test_msg_is_a_summary_however_many_vms_fail(sim):
+    """Ten refused VMs: msg gives the counts and the first error once; each VM keeps its own error in vms[]."""
+    for name in NAMES[:10]:
+        sim.set_vm(name, mode="primary")
+    sim.set_vm(NAMES[10], state="recovered")
+    done = run(failover, dict(simhost.params(sim), vms=NAMES, state="failed_over", poll_interval=0.01))
+    msg, vms = done.result["msg"], done.result["vms"]
+    assert done.failed and msg.startswith("10 of 12 VMs failed (1 failed over, 1 already were); the first: VM ")
+    assert msg.endswith("; the error of each VM is in vms[].error")
+    first = next(v["error"] for v in vms if v["error"])
+    assert first in msg and sum(1 for v in vms if v["error"] and v["error"] in msg) == 1
+    assert len(msg) < 2 * len(first)
+
+
+def test_msg_of_one_failed_vm_is_its_error(sim):
+    sim.set_vm(NAMES[0], mode="primary")
+    done = run(failover, dict(simhost.params(sim), vms=NAMES[:2], state="failed_over", poll_interval=0.01))
+    error = done.result["vms"][0]["error"]
+    assert done.failed and done.result["msg"] == "1 of 2 VMs failed (1 failed over, 0 already were): " + error
+
+
+def test_a_missing_hostname_says_where_it_comes_from_before_contacting_anything(sim, monkeypatch):
+    monkeypatch.delenv("HYPERV_HOST", raising=False)
+    args = {key: value for key, value in simhost.params(sim).items() if key != "hostname"}
+    done = run(failover, dict(args, vms=NAMES[:1], state="failed_over"))
+    assert done.failed and done.result["msg"].startswith("hostname is missing: run the task on an inventory host")
+    assert "winrm or psrp" in done.result["msg"] and "HYPERV_HOST" in done.result["msg"]
+    assert sim.counters()["total"] == 0
