@@ -172,7 +172,7 @@ def _not_there(call: operations.Call, after: VM) -> str:
         return ""
     how = "the job it followed, %s, ended" % call.job.id if call.followed else "its job %s is gone" % call.job.id
     return "%s: %s and the VM is %s, not %s" % (call.what(), how, call.method.describe(after),
-                                                 outcome.name(call.inputs))
+                                                outcome.name(call.inputs))
 
 
 def _unknown(acting: List[VmResult], exc: WSManError) -> None:

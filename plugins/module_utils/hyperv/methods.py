@@ -179,6 +179,7 @@ def started_by(job_type: Optional[int]) -> str:
     names = [method.name for method in METHODS.values() if job_type in method.job_types]
     return "%s (JobType %s)" % (names[0], job_type) if names else "JobType %s" % job_type
 
+
 # Steps the failover module plans with (Stop-VMFailover turns a running VM off this way, Start-VMFailover resumes).
 TURN_OFF = REQUEST_STATE_CHANGE.step(RequestedState=POWER_OFF)
 RESUME_REPLICATION = REQUEST_REPLICATION_STATE_CHANGE.step(RequestedState=REPLICATING)

@@ -169,7 +169,7 @@ def test_a_server_that_is_not_winrm_is_named_as_such():
 
 def test_access_denied_names_the_rights_the_account_needs():
     fleet = {"hosts": [{"name": "HV-CONN02", "users": [{"username": "auditor", "password": PASSWORD,
-                                                         "rights": "none"}], "vms": []}]}
+                                                        "rights": "none"}], "vms": []}]}
     with Simulator(fleet) as sim:
         with pytest.raises(WSManFault) as caught:
             service_names(params(sim.endpoint, username="auditor"))
