@@ -429,10 +429,11 @@ def _kerberos_failure(exc: Exception) -> bool:
 
 
 def _never_connected(exc: Exception, names: Any) -> bool:
-    """No TCP connection was made, so nothing was sent: refused, or timed out while connecting. requests wraps
-    urllib3's NewConnectionError in its message rather than in its type."""
-    return (isinstance(exc, ConnectionRefusedError) or "ConnectTimeout" in names
-            or "NewConnectionError" in str(exc) or "Failed to establish a new connection" in str(exc))
+    """No TCP connection was made, so nothing was sent: refused, timed out while connecting, or a name that does not
+    resolve. requests wraps urllib3's NewConnectionError and NameResolutionError in its message, not its type."""
+    text = str(exc)
+    return (isinstance(exc, ConnectionRefusedError) or "ConnectTimeout" in names or "NewConnectionError" in text
+            or "Failed to establish a new connection" in text or any(words in text for words in _NO_SUCH_NAME))
 
 
 def _from_wsman_fault_error(exc: Exception) -> WSManFault:

@@ -151,7 +151,7 @@ def test_nothing_listening_says_what_to_check(host):
 def test_a_name_that_does_not_resolve_says_so(host):
     error = failure(dict(params(host.endpoint), hostname="hv-nosuch.invalid"))
     text = str(error)
-    assert "does not resolve" in text and "DNS" in text and "HTTPConnectionPool" not in text
+    assert error.unsent and "does not resolve" in text and "DNS" in text and "HTTPConnectionPool" not in text
 
 
 def test_a_server_that_is_not_winrm_is_named_as_such():
