@@ -73,7 +73,7 @@ _ACTIONS: dict[str, Callable[[Any, bytes], Any]] = {
 def _route(sim: Any, method: str, route: str, body: bytes) -> tuple[int, Any]:
     if method == "GET":
         getters = {"counters": sim.counters, "vms": sim.vms, "jobs": sim.jobs, "faults": sim.faults,
-                   "requests": sim.requests}
+                   "requests": sim.requests, "destroyed": sim.destroyed}
         if route in getters:
             return 200, getters[route]()
         raise KeyError(f"no such resource: {route}")

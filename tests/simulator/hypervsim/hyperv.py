@@ -16,7 +16,8 @@ from .clock import Clock
 from .fleet import HostConfig, VmConfig
 from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMENT_SETTING_DATA, REGISTRY,
                      REPLICA_SYSTEM_DEPENDENCY, REPLICATION_RELATIONSHIP, REPLICATION_SERVICE,
-                     REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, VSSD)
+                     REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM,
+                     VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, VSSD)
 
 # The association classes that link a VM to its settings, points and test VM (the jobs' are built apart).
 VM_LINKS = (SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, REPLICA_SYSTEM_DEPENDENCY)
@@ -61,7 +62,8 @@ class VirtualMachine:  # pylint: disable=too-many-instance-attributes
     installed: datetime.datetime
     state_changed: datetime.datetime
     pending_jobs: list[str] = field(default_factory=list)
-    # A Test Replica's replica VM, by name (the fleet's test_of); Msvm_ReplicaSystemDependency links the two.
+    # A Test Replica's replica VM, by id (the fleet names it; TestReplicaSystem sets it); Msvm_ReplicaSystemDependency
+    # links the two.
     test_of: str | None = None
 
     @property
@@ -104,8 +106,13 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         self.fqdn = config.fqdn or f"{config.name}.contoso.local"
         self.start = clock.wall(clock.monotonic())
         self.vms = [self._build_vm(vm) for vm in config.vms]
-        # The VM list never changes after start; looking VMs up by id is on the path of every job and association.
+        # Looking VMs up by id is on the path of every job and association; add_vm and remove_vm keep it current.
         self._vm_index = {vm.id.lower(): vm for vm in self.vms}
+        for vm in self.vms:
+            if vm.test_of:  # the fleet names the replica (fleet.py checks it is one Replica VM of the host)
+                vm.test_of = next(r.id for r in self.vms if r.name.lower() == str(vm.test_of).lower())
+        # Every VM DestroySystem removed, as it was then (GET /_sim/destroyed): what the safety tests count.
+        self.destroyed: list[dict[str, Any]] = []
         self.jobs: dict[str, jobmod.Job] = {}
         self.job_rules: JobRules | None = None      # set by the simulator: injected job results and durations
 
@@ -153,6 +160,38 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
     def vm_by_id(self, vm_id: str) -> VirtualMachine | None:
         return self._vm_index.get(vm_id.lower())
 
+    def add_vm(self, vm: VirtualMachine) -> None:
+        self.vms.append(vm)
+        self._vm_index[vm.id.lower()] = vm
+
+    def remove_vm(self, vm: VirtualMachine) -> None:
+        self.vms.remove(vm)
+        del self._vm_index[vm.id.lower()]
+
+    def destroy(self, vm: VirtualMachine) -> None:
+        """DestroySystem's effect: the VM and its definition are gone; recorded for the tests."""
+        replica = self.vm_by_id(vm.test_of) if vm.test_of else None
+        self.destroyed.append({"name": vm.name, "id": vm.id, "mode": vm.mode,
+                               "test_of": replica.name if replica else None, "at": self.wall(self.now()).isoformat()})
+        self.remove_vm(vm)
+
+    def test_vm_of(self, replica: VirtualMachine) -> VirtualMachine | None:
+        """The replica's test VM (Msvm_ReplicaSystemDependency), if it has one."""
+        return next((vm for vm in self.vms if vm.test_of and vm.test_of.lower() == replica.id.lower()), None)
+
+    def add_test_vm(self, replica: VirtualMachine) -> VirtualMachine:
+        """The VM TestReplicaSystem defines: "<replica> - Test" (Microsoft's 2012 team blog on test failover and its
+        Replica sample), ReplicationMode 3, off (PowerShell does not start it), a new GUID, linked to the replica.
+        Its ReplicationState (0, PowerShell shows a test VM's replication as Disabled) and health are [infer]."""
+        now = self.wall(self.now())
+        test = VirtualMachine(
+            name=f"{replica.name} - Test", id=str(uuid.uuid4()).upper(), mode=3, state=0, power=3, health=0,
+            last_replication=None, failed_over_type=0, recovery_points=[], job_seconds=replica.job_seconds,
+            job_result="completed", partner=replica.partner, interval=replica.interval, installed=now,
+            state_changed=now, test_of=replica.id)
+        self.add_vm(test)
+        return test
+
     def find_vms(self, name_or_id: str) -> list[VirtualMachine]:
         """VMs whose id (preferred) or ElementName matches, case-insensitively."""
         vm = self.vm_by_id(name_or_id)
@@ -162,8 +201,8 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
 
     def start_job(self, vm: VirtualMachine, kind: jobmod.JobKind, owner: str, *,
                   error: jobmod.JobError | None = None, on_success: Callable[[], None] | None = None,
-                  on_failure: Callable[[], None] | None = None) -> str:
-        """Create a job affecting vm; its effect is applied lazily when its duration has passed.
+                  on_failure: Callable[[], None] | None = None, affects: Iterable[str] = ()) -> str:
+        """Create a job affecting vm (and the VMs in ``affects``); its effect is applied lazily when its duration has passed.
 
         error is given for a job the model itself fails (invalid_state: job); otherwise the job ends as the VM's
         job_result (failover jobs only) or an injected rule says.
@@ -181,7 +220,8 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
                 hang = plan.hang_percent
         job = jobmod.Job(instance_id=str(uuid.uuid4()).upper(), kind=kind, vm_id=vm.id, owner=owner,
                          submitted=self.now(), duration=duration, on_success=on_success, on_failure=on_failure,
-                         error=error, warning=warning, hang_percent=hang, removal_after=self.config.time_before_removal)
+                         error=error, warning=warning, hang_percent=hang, removal_after=self.config.time_before_removal,
+                         affects=list(affects))
         self.jobs[job.instance_id] = job
         vm.pending_jobs.append(job.instance_id)
         return job.instance_id
@@ -256,6 +296,16 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             "ElementName": "Hyper-V Replica Service", "EnabledState": 2, "EnabledDefault": 2, "RequestedState": 12,
             "HealthState": 5, "Status": "OK", "Started": True, "StartMode": "Automatic", "OperationalStatus": [2],
             "StatusDescriptions": ["OK"], "TimeOfLastStateChange": self.start,
+        })
+
+    def management_service(self) -> Instance:
+        return Instance(VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, {
+            "CreationClassName": "Msvm_VirtualSystemManagementService", "Name": "vmms",
+            "SystemCreationClassName": "Msvm_ComputerSystem", "SystemName": self.name,
+            "Caption": "Virtual Machine Management Service", "Description": "Service for managing virtual machines",
+            "ElementName": "Virtual Machine Management Service", "EnabledState": 2, "EnabledDefault": 2,
+            "RequestedState": 12, "HealthState": 5, "Status": "OK", "Started": True, "StartMode": "Automatic",
+            "OperationalStatus": [2], "StatusDescriptions": ["OK"], "TimeOfLastStateChange": self.start,
         })
 
     def active_settings(self, vm: VirtualMachine) -> Instance:
@@ -347,7 +397,9 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
                     "ManagedElement": vm_ref, "SettingData": self.replication_settings(vm).ref(),
                     "IsCurrent": 1, "IsDefault": 2, "IsNext": 2}))
         for test in (vm for vm in self.vms if vm.test_of):
-            replica = next(vm for vm in self.vms if vm.name.lower() == str(test.test_of).lower())
+            replica = self.vm_by_id(str(test.test_of))
+            if replica is None:
+                continue  # the replica was destroyed: nothing links to its test VM any more
             result.append(Instance(REPLICA_SYSTEM_DEPENDENCY, {"Antecedent": self._vm_ref(replica),
                                                                "Dependent": self._vm_ref(test)}))
         return result
@@ -355,8 +407,9 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
     def _job_links(self) -> list[Instance]:
         result = []
         for job in self.jobs.values():
-            vm = self.vm_by_id(job.vm_id)
-            if vm is not None:
+            for vm in (self.vm_by_id(vm_id) for vm_id in [job.vm_id] + job.affects):
+                if vm is None:
+                    continue
                 # The references alone: building each VM and job instance for them made a host with a drill's
                 # thousand jobs spend its time here on every ASSOCIATORS OF query.
                 result.append(Instance(AFFECTED_JOB_ELEMENT, {
@@ -390,6 +443,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         return [
             ((COMPUTER_SYSTEM,), lambda: [self.host_system()] + [self.vm_system(vm) for vm in self.vms]),
             ((REPLICATION_SERVICE,), lambda: [self.service()]),
+            ((VIRTUAL_SYSTEM_MANAGEMENT_SERVICE,), lambda: [self.management_service()]),
             ((VSSD,), self._settings_and_points),
             ((REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP), self._replication_instances),
             ((CONCRETE_JOB,), self.job_instances),
@@ -446,5 +500,9 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             "name": vm.name, "id": vm.id, "mode": modes[vm.mode], "state": vm.state, "power": vm.power,
             "health": vm.health, "failed_over_type": vm.failed_over_type, "job_result": vm.job_result,
             "jobs": [j.instance_id for j in self.jobs.values() if j.vm_id == vm.id],
-            "recovery_points": [p.instance_id for p in vm.recovery_points], "test_of": vm.test_of,
+            "recovery_points": [p.instance_id for p in vm.recovery_points], "test_of": self._replica_name(vm),
         } for vm in self.vms]
+
+    def _replica_name(self, vm: VirtualMachine) -> str | None:
+        replica = self.vm_by_id(vm.test_of) if vm.test_of else None
+        return replica.name if replica else None

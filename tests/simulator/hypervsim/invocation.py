@@ -53,13 +53,14 @@ class Invocation:
 
     def start_job(self, vm: VirtualMachine, *, error: jobmod.JobError | None = None,
                   on_success: Callable[[], None] | None = None,
-                  on_failure: Callable[[], None] | None = None) -> MethodResult:
-        """Start the method's kind of job on ``vm``; how it ends (the VM's job_result or an injected rule) is decided
-        by the host. Returns the 4096 answer that names it."""
+                  on_failure: Callable[[], None] | None = None, affects: tuple[str, ...] = ()) -> MethodResult:
+        """Start the method's kind of job on ``vm`` (also affecting the VMs in ``affects``); how it ends (the VM's
+        job_result or an injected rule) is decided by the host. Returns the 4096 answer that names it."""
         kind = self.spec.job_kind(self.params)
         if kind is None:
             raise TypeError(f"{self.spec.name} starts no job")
-        job_id = self.host.start_job(vm, kind, self.owner, error=error, on_success=on_success, on_failure=on_failure)
+        job_id = self.host.start_job(vm, kind, self.owner, error=error, on_success=on_success, on_failure=on_failure,
+                                     affects=affects)
         return MethodResult.job(job_id)
 
     def invalid_state(self, vm: VirtualMachine) -> MethodResult:

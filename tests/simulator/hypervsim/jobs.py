@@ -9,7 +9,7 @@ error and warning descriptions are [infer].
 
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from .cim import Instance
@@ -85,6 +85,9 @@ class Job:  # pylint: disable=too-many-instance-attributes
     hang_percent: int | None = None
     finished: bool = False
     removal_after: float = 300.0
+    # VMs the job affects besides vm_id (Msvm_AffectedJobElement): the test VM a TestReplicaSystem job makes, which
+    # Start-VMFailover -AsTest finds among the job's affected elements (decompiled EndCreateTestVirtualSystem).
+    affects: list[str] = field(default_factory=list)
 
     @property
     def job_type(self) -> int:

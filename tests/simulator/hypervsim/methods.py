@@ -10,7 +10,7 @@ notes 1.2, 2.6. Out parameters are rendered alphabetically before ReturnValue; u
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
-from . import power, replica
+from . import management, power, replica
 from .cim import Instance
 from .hyperv import HyperVHost
 from .invocation import Invocation, MethodResult, Rejected
@@ -84,6 +84,16 @@ TABLE: dict[tuple[str, str], MethodSpec] = {(spec.cls.lower(), spec.name.lower()
                replica.request_state_change,
                _job(96, "Replicate State Change", "Changing replication state", "change the replication state",
                     "RequestReplicationStateChange")),
+    # TestReplicaSystem's job is JobType 102 "Initiate Test Replica" [infer from the name, hyperv notes 4.3].
+    MethodSpec("Msvm_ReplicationService", "TestReplicaSystem",
+               {"ComputerSystem": IN_REF, "SnapshotSettingData": IN_REF,
+                "ResultingSystem": Param("ref", direction="out"), "Job": JOB}, replica.test_replica_system,
+               _job(102, "Initiate Test Replica", "Creating the test virtual machine", "create the test replica",
+                    "TestReplicaSystem")),
+    MethodSpec("Msvm_VirtualSystemManagementService", "DestroySystem", {"AffectedSystem": IN_REF, "Job": JOB},
+               management.destroy_system,
+               _job(3, "Destroy Virtual Machine", "Destroying Virtual Machine", "destroy the virtual machine",
+                    "DestroySystem")),
     MethodSpec("Msvm_ComputerSystem", "RequestStateChange",
                {"RequestedState": Param("uint16"), "TimeoutPeriod": Param("datetime"), "Job": JOB},
                power.request_state_change, POWER_JOBS[power.OFF], jobs_by=("RequestedState", POWER_JOBS)),

@@ -1,6 +1,6 @@
 """Hyper-V Replica method handlers and their state machine (hyperv notes 2.6, 3.2, 3.3); methods.py keys them.
 
-Msvm_ReplicationService.InitiateFailover / RevertFailover / CommitFailover and
+Msvm_ReplicationService.InitiateFailover / RevertFailover / CommitFailover / TestReplicaSystem and
 Msvm_ComputerSystem.RequestReplicationStateChange.  Method-level failures are return codes (HTTP 200), never faults;
 faults only come from references that do not resolve (raised by the caller's helpers).
 """
@@ -72,6 +72,35 @@ def initiate_failover(inv: Invocation) -> MethodResult:
 
     vm.state = FAILOVER_IN_PROGRESS
     return inv.start_job(vm, on_success=success, on_failure=failure)
+
+
+def vm_ref(vm: VirtualMachine) -> CimRef:
+    return CimRef.make("Msvm_ComputerSystem", {"CreationClassName": "Msvm_ComputerSystem", "Name": vm.id})
+
+
+def test_replica_system(inv: Invocation) -> MethodResult:
+    """A test VM "<replica> - Test" from the latest point or the one given; the replica's own state is unchanged
+    (testreplicasystem-msvm-replicationservice; hyperv notes 3.1, 3.2). From Replicating or Suspended only, as
+    Start-VMFailover -AsTest allows (decompiled ValidateReplicationForFailover), and one test VM per replica at a
+    time (Microsoft's 2012 team blog: "the system allows only one TFO operation at a time"); how Windows refuses
+    either is not documented: [infer] 32775 (or the failing job of invalid_state: job). The test VM exists from the
+    call (ResultingSystem names it) and is affected by the job with the replica; a failed job removes it [infer]."""
+    host = inv.host
+    vm = vm_from_ref(host, inv.params.get("ComputerSystem"))
+    _snapshot(vm, inv.params.get("SnapshotSettingData"))
+    if vm.pending_jobs:
+        return MethodResult(SYSTEM_IN_USE)
+    if vm.mode not in REPLICA_MODES or vm.state not in (REPLICATING, SUSPENDED) or host.test_vm_of(vm) is not None:
+        return inv.invalid_state(vm)
+    test = host.add_test_vm(vm)
+
+    def failure() -> None:
+        if host.vm_by_id(test.id) is test:
+            host.remove_vm(test)
+
+    result = inv.start_job(vm, on_failure=failure, affects=(test.id,))
+    result.outputs["ResultingSystem"] = vm_ref(test)
+    return result
 
 
 def revert_failover(inv: Invocation) -> MethodResult:

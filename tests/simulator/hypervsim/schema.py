@@ -50,6 +50,12 @@ REPLICATION_SERVICE = CimClass("Msvm_ReplicationService", _common_status() + _en
     _p("Started", "boolean"), _p("StartMode"), _p("SystemCreationClassName", key=True), _p("SystemName", key=True),
 ], ("CIM_Service",) + _ENABLED_LOGICAL)
 
+# msvm-virtualsystemmanagementservice: the host's one instance, keyed like every CIM_Service (DestroySystem lives here).
+VIRTUAL_SYSTEM_MANAGEMENT_SERVICE = CimClass("Msvm_VirtualSystemManagementService", _common_status() + _enabled() + [
+    _p("CreationClassName", key=True), _p("Name", key=True), _p("PrimaryOwnerContact"), _p("PrimaryOwnerName"),
+    _p("Started", "boolean"), _p("StartMode"), _p("SystemCreationClassName", key=True), _p("SystemName", key=True),
+], ("CIM_VirtualSystemManagementService", "CIM_Service") + _ENABLED_LOGICAL)
+
 # InstanceID is the key of Msvm_ConcreteJob in practice (hyperv notes 4.1).
 CONCRETE_JOB = CimClass("Msvm_ConcreteJob", _common_status(instance_key=True) + [
     _p("Cancellable", "boolean"), _p("DeleteOnCompletion", "boolean"), _p("ElapsedTime", "interval"),
@@ -131,5 +137,5 @@ REPLICA_SYSTEM_DEPENDENCY = CimClass("Msvm_ReplicaSystemDependency", [
 ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFINE_STATE, ELEMENT_SETTING_DATA,
                 REPLICA_SYSTEM_DEPENDENCY)
 
-REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, CONCRETE_JOB, VSSD, REPLICATION_SETTING_DATA,
+REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, CONCRETE_JOB, VSSD, REPLICATION_SETTING_DATA,
                           REPLICATION_RELATIONSHIP, *ASSOCIATIONS])

@@ -157,6 +157,12 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
             self.model.tick()
             return self.model.describe_vms()
 
+    def destroyed(self) -> list[dict[str, Any]]:
+        """Every VM DestroySystem removed (name, id, mode, the replica of a test VM, when)."""
+        with self._lock:
+            self.model.tick()
+            return list(self.model.destroyed)
+
     def jobs(self) -> list[dict[str, Any]]:
         with self._lock:
             self.model.tick()
@@ -197,6 +203,8 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
         check_power(parsed.get("mode", vm.mode), parsed.get("state", vm.state), parsed.get("power", vm.power), where)
         for key, value in parsed.items():
             setattr(vm, key, value)
+        if vm.mode != 3:
+            vm.test_of = None  # no longer a test VM, so no longer linked to a replica (a VM replaced under a run)
         vm.state_changed = self.model.wall(self.model.now())
 
     def advance_clock(self, seconds: float) -> None:

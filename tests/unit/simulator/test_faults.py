@@ -161,7 +161,7 @@ def test_locale_must_understand(client):
 def test_unknown_action(client):
     check(client.request("http://schemas.xmlsoap.org/ws/2004/09/transfer/Put", client.V2 + "/Msvm_ComputerSystem"),
           ADDRESSING_FAULT, "s:Sender", "a:ActionNotSupported", 2150858771)
-    check(client.invoke("Msvm_ReplicationService", "TestReplicaSystem", client.service_selectors(), ""),
+    check(client.invoke("Msvm_ReplicationService", "Resynchronize", client.service_selectors(), ""),
           ADDRESSING_FAULT, "s:Sender", "a:ActionNotSupported", 2150858771)
 
 
