@@ -13,7 +13,7 @@ VM's ``VmResult`` ends up holding its call records (operations.Call) and the VM 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import jobs, operations
@@ -97,7 +97,7 @@ class Converge:
         acting = [r for r in results if r.acting]
         if check_mode:
             for result in acting:
-                result.calls = [operations.Call(s.method, result.vm, dict(s.inputs), dry_run=True,
+                result.calls = [operations.Call(s.method, s.vm or result.vm, dict(s.inputs), dry_run=True,
                                                 followed=s.follow is not None) for s in result.plan.steps]
             return
         if not acting:
@@ -117,11 +117,12 @@ class Converge:
         todo = [r for r in acting if index < len(r.plan.steps) and not r.error]
         for result in todo:
             step = result.plan.steps[index]
-            call = operations.Call(step.method, result.vm, dict(step.inputs))
+            call = operations.Call(step.method, step.vm or result.vm, dict(step.inputs))
             if step.follow is not None:
                 operations.follow(call, step.follow)
             result.calls.append(call)
-        calls = [r.calls[-1] for r in todo]
+        self._guard(todo, index)
+        calls = [r.calls[-1] for r in todo if not r.calls[-1].error]
         if not calls:
             return
         try:
@@ -135,6 +136,22 @@ class Converge:
         started = [call for call in waited if call.job and not call.error]
         if started:
             self._wait(started)
+
+    def _guard(self, todo: List[VmResult], index: int) -> None:
+        """Run each guard of this step once, with all of its calls, just before they are sent: a call it refuses
+        keeps its error and is not sent. A guard that cannot read the host refuses every call it checks."""
+        by_guard: Dict[Any, List[operations.Call]] = {}
+        for result in todo:
+            guard = result.plan.steps[index].guard
+            if guard is not None:
+                by_guard.setdefault(guard, []).append(result.calls[-1])
+        for guard, calls in by_guard.items():
+            try:
+                guard(self.cim, calls)
+            except WSManError as exc:
+                for call in calls:
+                    call.error = call.error or "%s was not sent: its target could not be checked first: %s" % (
+                        call.what(), exc)
 
     def _wait(self, started: List[operations.Call]) -> None:
         by_id = {call.job.id: call for call in started if call.job}
@@ -152,27 +169,29 @@ class Converge:
                                   job.percent if job.percent is not None else "?"))
 
     def _read_back(self, results: Sequence[VmResult]) -> None:
-        now = read_vms(self.cim, [r.vm.id for r in results])
+        # The task's VMs, and the VMs their last calls acted on when those are others (a replica's test VM).
+        targets = [r.call.vm.id for r in results if r.call is not None]
+        now = read_vms(self.cim, list(dict.fromkeys([r.vm.id for r in results] + targets)))
         for result in results:
             result.after = now.get(result.vm.id)
-            if result.after is None:
+            call = result.call
+            if result.after is None or call is None:
                 continue
             # The last step's outcome is where the VM must be now (an earlier step's may have been changed since, as a
             # resume is by the failover after it).
-            call = result.call
-            if call is not None and call.job is not None and (call.job.vanished or call.followed) and not call.error:
-                result.problem = result.problem or _not_there(call, result.after)
+            if call.job is not None and (call.job.vanished or call.followed) and not call.error:
+                result.problem = result.problem or _not_there(call, now.get(call.vm.id))
 
 
-def _not_there(call: operations.Call, after: VM) -> str:
+def _not_there(call: operations.Call, after: Optional[VM]) -> str:
     """A job removed before it was seen to end, or another run's job followed: the VM's state says whether the work
     was done ("" when it was)."""
     outcome = call.method.leads_to
     if outcome is None or call.reached(after) or call.job is None:
         return ""
     how = "the job it followed, %s, ended" % call.job.id if call.followed else "its job %s is gone" % call.job.id
-    return "%s: %s and the VM is %s, not %s" % (call.what(), how, call.method.describe(after),
-                                                outcome.name(call.inputs))
+    now = call.method.describe(after) if after is not None else "gone"
+    return "%s: %s and the VM is %s, not %s" % (call.what(), how, now, outcome.name(call.inputs))
 
 
 def _unknown(acting: List[VmResult], exc: WSManError) -> None:

@@ -19,9 +19,10 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import probe
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     INITIATE_FAILOVER, RESUME_REPLICATION, REVERT_FAILOVER, TURN_OFF, Step)
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.point_choice import PointChooser
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     COMMITTED, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF,
-    RECOVERED, REPLICATING, SYNCED_COMPLETE, VM, find_vms, read_vms)
+    RECOVERED, REPLICATING, SYNCED_COMPLETE, VM, find_vms)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 FAILED_OVER = "failed_over"
@@ -38,8 +39,6 @@ _RESUMES = (SUSPENDED, RESYNCHRONIZING)
 _REVERTS = {MODE_PRIMARY: (SYNCED_COMPLETE, FAILOVER_IN_PROGRESS), MODE_REPLICA: (RECOVERED, FAILOVER_IN_PROGRESS),
             MODE_EXTENDED_REPLICA: (RECOVERED, FAILOVER_IN_PROGRESS)}
 POWER_RUNNING, POWER_PAUSED = 2, 9
-# What a failover to the latest point in time (SnapshotSettingData NULL) reports as its recovery point.
-LATEST_POINT = {"id": None, "name": "latest", "type": "latest", "created": None}
 
 
 def _mode_error(vm: VM) -> str:
@@ -202,8 +201,7 @@ class FailoverRun:
     def __init__(self, cim: CimClient, waiter: Waiter) -> None:
         self.cim = cim
         self.converge = Converge(cim, waiter)
-        # Recovery point id or name -> label of the VM that has it ("" for none), looked up once per run.
-        self._owners: Dict[str, str] = {}
+        self.points = PointChooser(cim)
 
     @property
     def polls(self) -> int:
@@ -213,7 +211,7 @@ class FailoverRun:
     def run(self, request: Request) -> List[FailoverResult]:
         vms = find_vms(self.cim, request.vms)
         results = [FailoverResult(vm=vm, plan=plan(vm, request.desired, request.resume_replication)) for vm in vms]
-        self._choose_points([r for r in results if r.acting and r.plan.method is INITIATE_FAILOVER], request)
+        self.points.choose([r for r in results if r.acting and r.plan.method is INITIATE_FAILOVER], request)
         if request.desired == FAILED_OVER:
             self._follow_failovers_under_way([r for r in results if r.vm.state == FAILOVER_IN_PROGRESS])
         self.converge.apply(results, request.max_concurrent, request.wait, request.check_mode)
@@ -229,54 +227,3 @@ class FailoverRun:
                        if job.job_type in INITIATE_FAILOVER.job_types]
             if running:
                 result.plan = Plan.calling(INITIATE_FAILOVER.step().following(running[0]))
-
-    def _choose_points(self, failing_over: List[FailoverResult], request: Request) -> None:
-        """Pick each VM's recovery point before anything starts (in check mode too: a wrong point is the same
-        mistake there). The points of all these VMs come in one query, not one per VM."""
-        if not failing_over:
-            return
-        if not request.picks_a_point:
-            for result in failing_over:
-                result.recovery_point = dict(LATEST_POINT)
-            return
-        by_vm = recovery_points.points_by_vm(self.cim, [r.vm.id for r in failing_over])
-        for result in failing_over:
-            try:
-                point = self._choose(by_vm.get(result.vm.id, []), result.vm, request, [r.vm for r in failing_over])
-            except recovery_points.RecoveryPointError as exc:
-                result.problem = str(exc)
-                continue
-            result.point = point
-            result.recovery_point = point.as_dict()
-            result.plan.complete(SnapshotSettingData=point.reference())
-
-    def _choose(self, points: List[recovery_points.RecoveryPoint], vm: VM, request: Request,
-                known: List[VM]) -> recovery_points.RecoveryPoint:
-        try:
-            return recovery_points.choose(points, vm, request.recovery_point, request.recovery_point_before)
-        except recovery_points.RecoveryPointError:
-            if not request.names_a_point:
-                raise
-            # An id or name that is another VM's point is the usual slip when copying ids around: say whose it is.
-            owner = self._owner_of(request.recovery_point, vm, known)
-            return recovery_points.choose(points, vm, request.recovery_point, owner=owner)  # raises, with the owner
-
-    def _owner_of(self, choice: str, vm: VM, known: List[VM]) -> str:
-        """The label of the VM that has a point with this id or name, "" if none: looked up once per run, on the
-        error path only (two queries at most)."""
-        if choice not in self._owners:
-            self._owners[choice] = self._find_owner(choice, known)
-        owner = self._owners[choice]
-        return "" if owner in ("", vm.label, vm.id) else owner
-
-    def _find_owner(self, choice: str, known: List[VM]) -> str:
-        try:
-            found = recovery_points.find_point(self.cim, choice)
-        except ValueError:  # a value no WQL literal can carry: it cannot be anyone's point either
-            return ""
-        if found is None or not found.vm_id:
-            return ""
-        owner = next((other for other in known if other.id == found.vm_id), None)
-        if owner is None:
-            owner = read_vms(self.cim, [found.vm_id]).get(found.vm_id)
-        return owner.label if owner else found.vm_id
