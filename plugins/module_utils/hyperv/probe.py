@@ -36,6 +36,8 @@ def look(cim: CimClient, vm: VM) -> Seen:
     WSManError when the host cannot say."""
     reference = vm.reference()
     seen = Seen(vm=read_vms(cim, [vm.id]).get(vm.id))
+    if seen.vm is None:
+        return seen  # gone (destroyed): ASSOCIATORS OF a VM that does not exist is a fault, and it has no jobs left
     query = wql.associators("Msvm_ComputerSystem", dict(reference.selectors), "Msvm_AffectedJobElement",
                             "Msvm_ConcreteJob")
     for job in (jobs.Job.from_instance(i) for i in cim.query(query)):

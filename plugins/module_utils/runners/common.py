@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -41,3 +41,18 @@ def on_host(module: AnsibleModule, work: Callable[[Connection], T], max_concurre
 def fail(module: AnsibleModule, msg: str, **result: Any) -> None:
     """Fail the task before anything was changed."""
     module.fail_json(msg=msg, changed=False, vms=[], **result)
+
+
+def summary(results: Sequence[Any], done: str) -> str:
+    """The task's msg: one line however many VMs failed, the counts and the first error; each VM's own error is in
+    vms[].error (a 10-VM drill once repeated 3.7 KB of errors here, and Ansible prints msg next to the vms).
+    ``done`` says what a changed VM became ("failed over", "given a test VM")."""
+    failed = [r for r in results if r.error]
+    changed = sum(1 for r in results if r.changed and not r.error)
+    counts = "%d %s, %d already were" % (changed, done, len(results) - len(failed) - changed)
+    if not failed:
+        return "%d of %d VMs %s" % (changed, len(results), counts.split(" ", 1)[1])
+    head = "%d of %d VMs failed (%s)" % (len(failed), len(results), counts)
+    if len(failed) == 1:
+        return "%s: %s" % (head, failed[0].error)
+    return "%s; the first: %s; the error of each VM is in vms[].error" % (head, failed[0].error)

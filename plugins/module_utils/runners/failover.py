@@ -15,7 +15,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recov
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FailoverResult, FailoverRun, Request
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import TURN_OFF
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
-from ansible_collections.hyperv.replica.plugins.module_utils.runners.common import fail, on_host
+from ansible_collections.hyperv.replica.plugins.module_utils.runners.common import fail, on_host, summary
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
 
 
@@ -24,20 +24,6 @@ def _diff(results: List[FailoverResult]) -> Dict[str, Any]:
     after = {"%s (%s)" % (r.vm.name, r.vm.id): r.state_after() + (" (turned off)" if r.prepared_by(TURN_OFF) else "")
              for r in results}
     return {"before": before, "after": after}
-
-
-def _summary(results: List[FailoverResult], desired: str) -> str:
-    """One line however many VMs failed: the counts and the first error; each VM's own error is in vms[].error (a
-    10-VM drill once repeated 3.7 KB of errors here, and Ansible prints msg next to the vms)."""
-    failed = [r for r in results if r.error]
-    changed = sum(1 for r in results if r.changed and not r.error)
-    done = "%d %s, %d already were" % (changed, desired.replace("_", " "), len(results) - len(failed) - changed)
-    if not failed:
-        return "%d of %d VMs %s" % (changed, len(results), done.split(" ", 1)[1])
-    head = "%d of %d VMs failed (%s)" % (len(failed), len(results), done)
-    if len(failed) == 1:
-        return "%s: %s" % (head, failed[0].error)
-    return "%s; the first: %s; the error of each VM is in vms[].error" % (head, failed[0].error)
 
 
 def _request(module: AnsibleModule) -> Request:
@@ -64,7 +50,7 @@ def run_failover(module: AnsibleModule) -> None:
         result: Dict[str, Any] = {
             "changed": any(r.changed for r in results),
             "vms": [r.as_dict(waiter.timestamp) for r in results],
-            "msg": _summary(results, request.desired),
+            "msg": summary(results, request.desired.replace("_", " ")),
             "stats": dict(connection.stats(), polls=run.polls, seconds=round(waiter.elapsed(), 3)),
         }
         for call in (r.call for r in results if r.call and r.call.note):
