@@ -55,8 +55,8 @@ def test_check_mode_and_diff_send_nothing(hosts):
 
 
 def test_absent_turns_a_running_test_vm_off_then_destroys_only_test_vms(hosts):
-    sim = hosts.start([vm("web01"), vm("sql01"), vm("web01 - Test", mode="test_replica", state="disabled",
-                                                     power="running", test_of="web01")], job_seconds=0)
+    running_test = vm("web01 - Test", mode="test_replica", state="disabled", power="running", test_of="web01")
+    sim = hosts.start([vm("web01"), vm("sql01"), running_test], job_seconds=0)
     created = task(sim, "present")          # sql01 gets one; web01 has one already
     assert [e["changed"] for e in created.result["vms"]] == [False, True]
     done = task(sim, "absent")
@@ -64,8 +64,8 @@ def test_absent_turns_a_running_test_vm_off_then_destroys_only_test_vms(hosts):
     web, sql = done.result["vms"]
     assert web["turned_off"] is True and sql["turned_off"] is False
     assert web["test_vm"] is None and sql["test_vm"] is None and web["operation"] == "DestroySystem"
-    assert sorted((d["name"], d["test_of"]) for d in sim.destroyed()) == [("sql01 - Test", "sql01"),
-                                                                         ("web01 - Test", "web01")]
+    destroyed = sorted((d["name"], d["test_of"]) for d in sim.destroyed())
+    assert destroyed == [("sql01 - Test", "sql01"), ("web01 - Test", "web01")]
     assert set(by_name(sim)) == {"web01", "sql01"}
     again = task(sim, "absent")
     assert again.result["changed"] is False and len(sim.destroyed()) == 2
