@@ -105,17 +105,26 @@ class HypervHostAction(ActionBase):
 
     def run(self, tmp: Any = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         self._supports_check_mode = True
-        self._supports_async = False
+        # async as for any module where the task runs on the controller or a delegate; not on a WinRM host, whose
+        # async_status would look for the job on Windows while it runs here.
+        self._supports_async = True
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         kind = str(self._connection.transport).rsplit(".", 1)[-1]
         reader = READERS.get(kind)
         if reader is not None:
+            if self._task.async_val:
+                result.update(failed=True, msg="async is not supported on a task that targets the WinRM host "
+                                               "itself: run it with delegate_to: localhost and the connection options")
+                return result
             args = merge(args, reader(self._connection.get_option))
             self._run_on_controller(task_vars)
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         result.update(self._execute_module(module_name=self._task.resolved_action, module_args=args,
-                                           task_vars=task_vars))
+                                           task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)  # pylint: disable=protected-access
         return result
 
     def _run_on_controller(self, task_vars: Dict[str, Any]) -> None:
