@@ -168,6 +168,23 @@ vms:
       description: Seconds between replications (30, 300 or 900), or null if not replicated.
       type: int
       sample: 300
+    test_vm:
+      description:
+        - A Replica VM's test VM (made by a test failover, M(hyperv.replica.test_failover)), found through
+          C(Msvm_ReplicaSystemDependency); null when it has none, and for any other VM.
+      type: dict
+      contains:
+        name:
+          description: Its name.
+          type: str
+          sample: web01 - Test
+        id:
+          description: Its VM GUID.
+          type: str
+        power_state:
+          description: Its power state.
+          type: str
+          sample: "Off"
     recovery_points:
       description: The VM's recovery points, newest first.
       returned: when O(recovery_points=true)

@@ -10,6 +10,7 @@ request per VM, so the cost of a report does not grow with the number of VMs (hy
   Msvm_ReplicationRelationship: state, health and times.
 * Msvm_ReplicationSettingData: servers and interval; its VirtualSystemIdentifier is the VM GUID.
 * Msvm_VirtualSystemSettingData of the three Replica types: the recovery points (recovery_points.points_by_vm).
+* Msvm_ReplicaSystemDependency: each replica's test VM (vm.test_vms_of), read with the VMs when not listed already.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import I
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.relationships import by_vm, owner_of, queries
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
-    HEALTH, LOOKUP_CHUNK, MODE_NONE, REPLICATION_TYPES, VM, find_vms, replicated_vms)
+    HEALTH, LOOKUP_CHUNK, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_REPLICA, REPLICATION_TYPES, VM, find_vms,
+    replicated_vms, test_vms_of)
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import iso_utc
 
 
@@ -63,6 +65,7 @@ class VmInfo:
     vm: VM
     settings: Optional[Settings] = None
     points: Optional[List[recovery_points.RecoveryPoint]] = None
+    test_vm: Optional[VM] = None
 
     def as_dict(self) -> Dict[str, Any]:
         vm, settings = self.vm, self.settings
@@ -76,6 +79,8 @@ class VmInfo:
             "primary_server": settings.primary_server if settings else None,
             "replica_server": settings.replica_server if settings else None,
             "replication_interval": settings.interval if settings else None,
+            "test_vm": ({"name": self.test_vm.name, "id": self.test_vm.id, "power_state": self.test_vm.power_name}
+                        if self.test_vm else None),
         }
         if self.points is not None:
             result["recovery_points"] = [p.as_dict() for p in self.points]
@@ -105,5 +110,7 @@ def read_info(cim: CimClient, selection: Optional[List[str]] = None, with_points
     wanted: Optional[List[str]] = None if selection is None else replicated
     settings = read_settings(cim, wanted)
     points = recovery_points.points_by_vm(cim, wanted) if with_points else {}
-    return [VmInfo(vm=vm, settings=settings.get(vm.id), points=points.get(vm.id, []) if with_points else None)
-            for vm in vms]
+    replicas = [vm for vm in vms if vm.mode in (MODE_REPLICA, MODE_EXTENDED_REPLICA)]
+    tests = test_vms_of(cim, replicas, known={vm.id: vm for vm in vms}, every=selection is None) if replicas else {}
+    return [VmInfo(vm=vm, settings=settings.get(vm.id), points=points.get(vm.id, []) if with_points else None,
+                   test_vm=tests.get(vm.id)) for vm in vms]

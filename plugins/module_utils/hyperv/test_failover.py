@@ -15,19 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
-from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Reference
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import operations, recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     DESTROY_SYSTEM, TEST_REPLICA_SYSTEM, TURN_OFF)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.point_choice import PointChooser
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
-    LOOKUP_CHUNK, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF,
-    RECOVERED, REPLICATING, VM, find_vms, read_vms)
+    MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF, RECOVERED,
+    REPLICATING, VM, find_vms, test_vms_of)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 PRESENT = "present"
@@ -39,29 +37,6 @@ SUSPENDED = 7
 _TESTS_FROM = (REPLICATING, SUSPENDED)
 POWER_RUNNING, POWER_PAUSED = 2, 9
 INVALID_STATE = 32775
-
-
-def test_vms_of(cim: CimClient, replicas: Iterable[VM]) -> Dict[str, VM]:
-    """Replica GUID -> its test VM, as Msvm_ReplicaSystemDependency links them (Antecedent the replica, Dependent the
-    test VM): one query per LOOKUP_CHUNK replicas, then one read of every test VM found."""
-    paths = [wql.object_path("Msvm_ComputerSystem", {"CreationClassName": "Msvm_ComputerSystem", "Name": vm.id})
-             for vm in replicas]
-    queries = [wql.select("Msvm_ReplicaSystemDependency", "(" + " OR ".join(
-        "%s = %s" % (wql.prop("Antecedent"), wql.literal(path)) for path in chunk) + ")")
-        for chunk in wql.chunks(sorted(set(paths)), LOOKUP_CHUNK)]
-    links: Dict[str, str] = {}
-    for row in cim.query_all(queries) if queries else []:
-        replica, test = _vm_id(row.get("Antecedent")), _vm_id(row.get("Dependent"))
-        if replica and test:
-            links.setdefault(replica, test)  # Stop-VMFailover takes the first; a cluster may show a stale second
-    found = read_vms(cim, links.values()) if links else {}
-    return {replica: found[test] for replica, test in links.items() if test in found}
-
-
-def _vm_id(reference: Any) -> str:
-    if not isinstance(reference, Reference):
-        return ""
-    return str(reference.selector("Name") or "").strip("{}").upper()
 
 
 def _mode_error(vm: VM) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
@@ -215,3 +215,36 @@ def find_vms(cim: CimClient, requested: Iterable[str]) -> List[VM]:
     if problems:
         raise VmLookupError("; ".join(problems))
     return _with_relationships(cim, list(result.values()))
+
+
+def test_vms_of(cim: CimClient, replicas: Iterable[VM], known: Optional[Dict[str, VM]] = None,
+                every: bool = False) -> Dict[str, VM]:
+    """Replica GUID -> its test VM, as Msvm_ReplicaSystemDependency links them (Antecedent the replica, Dependent the
+    test VM; test failover's only link: the name "<replica> - Test" proves nothing). One query per LOOKUP_CHUNK
+    replicas (one for the whole host with ``every``), then one read of the test VMs not already ``known``."""
+    replicas = list(replicas)
+    if every:
+        queries = [wql.select("Msvm_ReplicaSystemDependency")]
+    else:
+        paths = [wql.object_path("Msvm_ComputerSystem", {"CreationClassName": "Msvm_ComputerSystem", "Name": vm.id})
+                 for vm in replicas]
+        queries = [wql.select("Msvm_ReplicaSystemDependency", "(" + " OR ".join(
+            "%s = %s" % (wql.prop("Antecedent"), wql.literal(path)) for path in chunk) + ")")
+            for chunk in wql.chunks(sorted(set(paths)), LOOKUP_CHUNK)]
+    links: Dict[str, str] = {}
+    wanted = {vm.id for vm in replicas}
+    for row in cim.query_all(queries) if queries else []:
+        replica, test = _vm_id(row.get("Antecedent")), _vm_id(row.get("Dependent"))
+        if replica and test and (not every or replica in wanted):
+            links.setdefault(replica, test)  # Stop-VMFailover takes the first; a cluster may show a stale second
+    found = dict(known or {})
+    missing = [test for test in links.values() if test not in found]
+    if missing:
+        found.update(read_vms(cim, missing))
+    return {replica: found[test] for replica, test in links.items() if test in found}
+
+
+def _vm_id(reference: Any) -> str:
+    if not isinstance(reference, Reference):
+        return ""
+    return str(reference.selector("Name") or "").strip("{}").upper()

@@ -167,7 +167,19 @@ def test_requests_do_not_grow_with_the_number_of_vms(host, with_points):
     # The VM list: one query for all VMs (an Enumerate answered with one VM, and a Pull for the rest).
     assert counts[5][1]["Msvm_ComputerSystem"] == counts[40][1]["Msvm_ComputerSystem"] == 2
     assert counts[5][1] == counts[40][1]
-    assert counts[5][0] == counts[40][0] == (8 if with_points else 6)
+    # Each replica's test VM: one query on Msvm_ReplicaSystemDependency for the host (no test VM: no Pull).
+    assert counts[5][1]["Msvm_ReplicaSystemDependency"] == 1
+    assert counts[5][0] == counts[40][0] == (9 if with_points else 7)
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_each_replica_reports_its_test_vm_found_by_its_link_not_its_name(host, named):
+    sim = host([vm("web01"), vm("sql01"), vm("web01 - Test", mode="test_replica", state="disabled", test_of="web01"),
+                vm("sql01 - Test", mode="none", state="disabled")])
+    reports = {r["name"]: r for r in info(sim, ["web01", "sql01"] if named else None)}
+    test = next(v for v in sim.vms() if v["name"] == "web01 - Test")
+    assert reports["web01"]["test_vm"] == {"name": "web01 - Test", "id": test["id"], "power_state": "Off"}
+    assert reports["sql01"]["test_vm"] is None
 
 
 def test_a_subset_costs_the_same_for_5_and_40_names(host):
