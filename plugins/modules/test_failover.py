@@ -10,16 +10,16 @@ module: test_failover
 short_description: Create or remove the test VMs of Hyper-V Replica VMs (test failover)
 version_added: 0.1.0
 description:
-  - Runs a test failover of Replica virtual machines (C(Msvm_ReplicationService.TestReplicaSystem)): Hyper-V makes a
+  - Runs a test failover of Replica virtual machines (C(Msvm_ReplicationService.TestReplicaSystem)); Hyper-V makes a
     new VM, C(<replica> - Test), from a recovery point, while replication from the primary carries on. The same
     operation as C(Start-VMFailover -AsTest) on the replica server. The test VM is left off.
-  - O(state=absent) removes each replica's test VM, as C(Stop-VMFailover) does for a test failover: a C(Running) or
+  - O(state=absent) removes each replica's test VM, as C(Stop-VMFailover) does for a test failover; a C(Running) or
     C(Paused) test VM is turned off first (a hard turn-off, C(RequestStateChange) 3), then destroyed
     (C(Msvm_VirtualSystemManagementService.DestroySystem)).
   - Idempotent. A replica that has a test VM already is left alone by O(state=present) and reported with it; a
     replica with no test VM is left alone by O(state=absent).
   - The test VM is found from its replica through C(Msvm_ReplicaSystemDependency), never by name. B(It never
-    destroys any other VM): just before the destroy is sent, the target is read again and must still be a Test
+    destroys any other VM). Before the destroy is sent, the target is read again and must still be a Test
     Replica linked to that replica; otherwise nothing is sent and the VM fails with what was found.
   - A test failover needs a Replica VM that is off, C(Replicating) or C(Suspended), and replicated at least once, as
     C(Start-VMFailover -AsTest) requires; Windows allows one test VM per replica. A VM where it is impossible fails

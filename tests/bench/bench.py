@@ -184,8 +184,16 @@ def measure(count: int, args: argparse.Namespace, collections: Path) -> Dict[str
         revert = run_module(sim, collections, "failover", dict(base, vms=names, state="reverted"))
         replicating = sum(1 for vm in sim.vms() if vm["state"] == 3)
         info = run_module(sim, collections, "replication_info", dict(base, name=names))
+        tested = run_module(sim, collections, "test_failover", dict(base, vms=names, state="present"))
+        test_vms = sum(1 for vm in sim.vms() if vm["mode"] == "test_replica")
+        cleaned = run_module(sim, collections, "test_failover", dict(base, vms=names, state="absent"))
+        destroyed = sim.destroyed()
         looped = loop(sim, collections, names, count if count <= args.loop_max else args.loop_sample)
-    rows = [row(count, "failover", failover), row(count, "revert", revert), row(count, "replication_info", info)]
+    rows = [row(count, "failover", failover), row(count, "revert", revert), row(count, "replication_info", info),
+            row(count, "test present", tested), row(count, "test absent", cleaned)]
+    rows[3].extra["test_vms"] = test_vms
+    rows[4].extra["destroyed"] = len(destroyed)
+    rows[4].extra["destroyed_not_test_vms"] = sum(1 for vm in destroyed if vm["mode"] != 3)
     rows[0].extra["vms_recovered"] = recovered
     rows[1].extra["vms_replicating"] = replicating
     return {"vms": count, "rows": rows, "loop": looped}
@@ -270,6 +278,18 @@ def targets(results: List[Dict[str, Any]], args: argparse.Namespace) -> List[Tar
         per_chunk = one.per_poll_per_chunk
         lines.append(_target("%d VMs: %s job requests per poll tick per 50 jobs (target: constant, <= 3)" % (
             one.vms, fmt(per_chunk)), per_chunk is not None and per_chunk <= 3, one))
+    for result in results:
+        present, absent = result["rows"][3], result["rows"][4]
+        if present.vms < 100:
+            continue
+        for item, done in ((present, present.extra["test_vms"] == present.vms),
+                           (absent, absent.extra["destroyed"] == absent.vms
+                            and not absent.extra["destroyed_not_test_vms"])):
+            lines.append(_target("%d VMs: %s wall / job time %.2f (target <= 1.3)" % (
+                item.vms, item.operation, item.wall / args.job_seconds), item.wall / args.job_seconds <= 1.3 and done,
+                item))
+            lines.append(_target("%d VMs: %s %.2f requests per VM besides polls (target <= 3)" % (
+                item.vms, item.operation, item.per_vm_without_polls), item.per_vm_without_polls <= 3, item))
     if 500 in by_n:
         peak = max(item.peak_mb for item in by_n[500]["rows"])
         lines.append(_target("500 VMs: controller peak memory %.1f MB (target < 150 MB)" % peak, peak < 150,
@@ -278,7 +298,7 @@ def targets(results: List[Dict[str, Any]], args: argparse.Namespace) -> List[Tar
 
 
 def print_targets(lines: List[Target]) -> None:
-    print("\nTargets (issue 6)")
+    print("\nTargets (issues 6 and 18)")
     for text, met, error in lines:
         failure = " -- a run failed: %s" % " ".join(error.split())[:300] if error else ""
         print("  %-4s %s%s" % ("met" if met else "MISS", text, failure))
