@@ -58,7 +58,7 @@ options:
   recovery_point_before:
     description:
       - Make each test VM from the replica's newest recovery point taken at or before this time, with
-        O(state=present): an ISO 8601 time with a zone, as in M(hyperv.replica.failover).
+        O(state=present), an ISO 8601 time with a zone, as in M(hyperv.replica.failover).
       - Cannot be used together with O(recovery_point).
     type: str
   wait:
