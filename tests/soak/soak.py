@@ -20,6 +20,12 @@ Then, with the random faults cleared, two more kinds of run that must leave noth
   where the call asked, "failed VMs" those reported failed;
 * two runs at once on the same VMs, both directions: both must end with the host as asked and no VM failed.
 
+And test failovers (issue 18), with the random faults on: each round gives every VM a test VM, boots a third of them,
+and removes them all, while ordinary VMs named "<replica> - Test" stand by as decoys. "destroyed other than a test
+VM" counts every VM DestroySystem removed that was not a Test Replica of a named replica (decoys included);
+"test VMs left" those still there after a last cleanup without faults; "test mismatches" a VM reported with (or
+without) a test VM that the host does not show.
+
 Figures go to the terminal and to build/soak/soak.json; the exit code is 1 when any of the three is not zero.
 Run from the repository root after `make collection` (the Makefile does both).
 """
@@ -43,6 +49,7 @@ sys.path[:0] = [str(REPO / "build"), str(REPO / "tests" / "simulator")]
 from hypervsim import Simulator  # noqa: E402
 from ansible_collections.hyperv.replica.plugins.module_utils.connection import Connection  # noqa: E402
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover import FailoverRun, Request  # noqa: E402
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import test_failover  # noqa: E402
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import REPLICATION_STATES  # noqa: E402
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter  # noqa: E402
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry  # noqa: E402
@@ -178,6 +185,63 @@ def boot(sim: Simulator, names: List[str], totals: Counter) -> None:
         totals["VMs booted before their revert"] += 1
 
 
+def run_tests(sim: Simulator, names: List[str], desired: str, totals: Counter) -> List[Dict[str, Any]]:
+    """One test_failover module run (present or absent), with the soak's scaled-down policy."""
+    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
+    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm", **USER}
+    waiter = Waiter(60, 0.05)
+    retry = Retry(attempts=None, base=0.02, cap=0.2, budget=waiter.remaining)
+    connection = Connection(params, 8, retry)
+    request = test_failover.Request(vms=names, desired=desired, max_concurrent=8)
+    try:
+        results = [r.as_dict() for r in test_failover.TestFailoverRun(connection.cim, waiter).run(request)]
+    except WSManError as exc:
+        totals["calls failed before acting"] += 1
+        print("  test %s call failed before acting: %s" % (desired, str(exc)[:160]))
+        return []
+    finally:
+        connection.close()
+    totals["retried reads"] += retry.retried
+    totals["VM errors"] += sum(1 for r in results if r["error"])
+    return results
+
+
+def check_tests(sim: Simulator, results: List[Dict[str, Any]], desired: str, totals: Counter, before: set) -> None:
+    """What a test failover run reported against the host: each VM without an error has (present) or has not (absent)
+    a test VM, the one reported; every error names its VM; a replica's TestReplicaSystem took effect once at most."""
+    tests = {vm["test_of"]: vm["id"] for vm in sim.vms() if vm["mode"] == "test_replica" and vm["test_of"]}
+    for result in results:
+        error = result["error"] or ""
+        if error and result["name"] not in error and result["id"] not in error:
+            totals["unnamed errors"] += 1
+        if error:
+            continue
+        reported = (result["test_vm"] or {}).get("id")
+        if reported != tests.get(result["name"]) or (desired == "present") != (reported is not None):
+            totals["test mismatches"] += 1
+            print("  test mismatch: %s reported %s, host has %s" % (result["name"], reported, tests.get(result["name"])))
+    acted = Counter((job["vm"], job["type"]) for job in sim.jobs() if job["id"] not in before)
+    totals["duplicate invokes"] += sum(1 for count in acted.values() if count > 1)
+
+
+def test_failovers(sim: Simulator, names: List[str], rounds: int, totals: Counter) -> None:
+    """Test VMs made, a third booted, all removed, ``rounds`` times, under the random faults."""
+    for _round in range(rounds):
+        for desired in ("present", "absent"):
+            if desired == "absent":
+                made = [vm["id"] for vm in sim.vms() if vm["mode"] == "test_replica"]
+                for vm_id in random.sample(made, len(made) // 3):
+                    sim.set_vm(vm_id, power="running")
+                    totals["test VMs booted before their removal"] += 1
+            before = job_ids(sim)
+            check_tests(sim, run_tests(sim, names, desired, totals), desired, totals, before)
+        totals["test failover rounds"] += 1
+
+
+def destroyed_wrongly(sim: Simulator, names: List[str]) -> int:
+    return sum(1 for vm in sim.destroyed() if vm["mode"] != 3 or vm["test_of"] not in names)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--vms", type=int, default=100)
@@ -188,8 +252,12 @@ def main() -> int:
     args = parser.parse_args()
     random.seed(args.seed)
     names = ["soak%03d" % i for i in range(args.vms)]
+    # Ordinary VMs named as the test VMs of the first tenth will be: the cleanup must never take them.
+    decoys = [{"name": n + " - Test", "mode": "none", "state": "disabled", "power": "running"}
+              for n in names[:max(1, args.vms // 10)]]
     fleet = {"hosts": [{"name": "HV-SOAK01", "users": [USER], "job_seconds": 0.05,
-                        "vms": [{"name": n, "mode": "replica", "state": "replicating", "power": "off"} for n in names],
+                        "vms": [{"name": n, "mode": "replica", "state": "replicating", "power": "off"}
+                                for n in names] + decoys,
                         "faults": faults(args.fault_rate, args.seed)}]}
     totals: Counter = Counter()
     started = time.monotonic()
@@ -200,6 +268,8 @@ def main() -> int:
             call(sim, names, "reverted", totals)
             elapsed = time.monotonic() - started
             print("round %d/%d: %.0f s, %s" % (round_number, args.rounds, elapsed, dict(totals)), flush=True)
+        test_failovers(sim, names, max(1, args.rounds // 3), totals)
+        print("test failovers: %.0f s, %s" % (time.monotonic() - started, dict(totals)), flush=True)
         fired = Counter()
         for rule in sim.faults():
             effect = next("%s=%s" % (key, rule[key]) for key in ("drop", "fault", "job", "body") if key in rule)
@@ -207,6 +277,10 @@ def main() -> int:
         # Back to Replicating from whatever the random faults left, then the runs that must leave nothing wrong.
         sim.clear_faults()
         run_once(sim, names, "reverted", Counter())
+        run_tests(sim, names, "absent", Counter())
+        totals["test VMs left"] += sum(1 for vm in sim.vms() if vm["mode"] == "test_replica")
+        totals["destroyed other than a test VM"] += destroyed_wrongly(sim, names)
+        totals["decoys left"] += sum(1 for vm in sim.vms() if vm["mode"] == "none" and vm["name"].endswith(" - Test"))
         # A fifth of the VMs: these runs are about failures in a row and runs at once, not about scale.
         clustered(sim, names[:max(1, len(names) // 5)], totals)
         concurrent(sim, names[:max(1, len(names) // 5)], totals)
@@ -216,18 +290,23 @@ def main() -> int:
                "fault_rate": args.fault_rate, "seed": args.seed, "faults_injected": dict(fired),
                "faults_injected_total": sum(fired.values()), **{k.replace(" ", "_"): v for k, v in totals.items()}}
     for key in ("mismatches", "duplicate_invokes", "unnamed_errors", "unknown_(reported_as_such)",
-                "calls_failed_before_acting", "retried_reads", "VM_errors", "left_in_the_wrong_state", "failed_VMs"):
+                "calls_failed_before_acting", "retried_reads", "VM_errors", "left_in_the_wrong_state", "failed_VMs",
+                "test_mismatches", "test_VMs_left", "destroyed_other_than_a_test_VM"):
         figures.setdefault(key, 0)
     print(json.dumps(figures, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(figures, indent=2) + "\n")
     bad = (figures["mismatches"] + figures["duplicate_invokes"] + figures["unnamed_errors"]
-           + figures["left_in_the_wrong_state"] + figures["failed_VMs"])
+           + figures["left_in_the_wrong_state"] + figures["failed_VMs"] + figures["test_mismatches"]
+           + figures["test_VMs_left"] + figures["destroyed_other_than_a_test_VM"]
+           + (len(decoys) - figures["decoys_left"]))
     print("soak: %d cycles in %.0f s, %d faults injected: %d mismatches, %d duplicate invokes, %d unnamed errors; "
-          "clustered faults and concurrent runs: %d left in the wrong state, %d failed VMs"
+          "clustered faults and concurrent runs: %d left in the wrong state, %d failed VMs; test failovers: %d "
+          "mismatches, %d test VMs left, %d VMs destroyed that were not a named replica's test VM, %d of %d decoys left"
           % (figures["cycles"], wall, figures["faults_injected_total"], figures["mismatches"],
              figures["duplicate_invokes"], figures["unnamed_errors"], figures["left_in_the_wrong_state"],
-             figures["failed_VMs"]))
+             figures["failed_VMs"], figures["test_mismatches"], figures["test_VMs_left"],
+             figures["destroyed_other_than_a_test_VM"], figures["decoys_left"], len(decoys)))
     return 1 if bad else 0
 
 
