@@ -312,7 +312,8 @@ vms:
       description: Why this VM failed, naming the VM, its state and what to do; null when it did not fail.
       type: str
 msg:
-  description: A summary; when the task failed, every VM error.
+  description:
+    - One line. When the task failed, how many VMs failed and the first error; each VM's error is in RV(vms).
   returned: always
   type: str
 stats:
@@ -337,7 +338,8 @@ stats:
     retries:
       description:
         - Reads (queries, gets) sent again after a dropped connection, an HTTP 5xx or an operation timeout, with
-          exponential backoff and jitter, within O(wait_timeout). A method call is never sent again this way.
+          exponential backoff and jitter, within O(wait_timeout). A method call whose answer was lost is sent again
+          only when the VM and its jobs show no trace of it, and is not counted here.
       type: int
       sample: 0
     seconds:
