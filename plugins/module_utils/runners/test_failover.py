@@ -33,8 +33,11 @@ def _diff(results: List[TestFailoverResult], entries: List[Dict[str, Any]], desi
         before[key] = _describe(result, {"name": found.name, "id": found.id, "power_state": found.power_name}
                                 if found else None)
         after[key] = _describe(result, entry["test_vm"])
-        if result.changed and entry["test_vm"] is None and desired == PRESENT:
+        dry = result.call is not None and result.call.dry_run
+        if result.changed and dry and desired == PRESENT:
             after[key] = "a test VM (would be created)"
+        elif result.changed and dry:
+            after[key] = "no test VM (would be removed)"
     return {"before": before, "after": after}
 
 

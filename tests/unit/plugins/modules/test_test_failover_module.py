@@ -52,6 +52,11 @@ def test_check_mode_and_diff_send_nothing(hosts):
     assert done.result["changed"] is True and "Invoke:TestReplicaSystem" not in sim.counters()
     assert done.result["diff"]["after"]["web01 (%s)" % by_name(sim)["web01"]["id"]] == "a test VM (would be created)"
     assert all(e["test_vm"] is None for e in done.result["vms"])
+    task(sim, "present")
+    removal = task(sim, "absent", check_mode=True, _ansible_diff=True)
+    assert removal.result["changed"] is True and "Invoke:DestroySystem" not in sim.counters()
+    assert set(removal.result["diff"]["after"].values()) == {"no test VM (would be removed)"}
+    assert all(e["test_vm"]["name"].endswith(" - Test") for e in removal.result["vms"])
 
 
 def test_absent_turns_a_running_test_vm_off_then_destroys_only_test_vms(hosts):
