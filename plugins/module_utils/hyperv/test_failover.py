@@ -25,7 +25,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods impo
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.point_choice import PointChooser
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF, RECOVERED,
-    REPLICATING, VM, find_vms, test_vms_of)
+    REPLICATING, VM, find_vms, read_vms, test_vms_of)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
 
 PRESENT = "present"
@@ -187,16 +187,22 @@ class TestFailoverRun:
 
     def still_its_test_vm(self, cim: CimClient, calls: List[operations.Call]) -> None:
         """The destroy guard: each target must still be a Test Replica linked to the replica it was found for, read
-        now (one query for the links, one for the VMs). Anything else, a VM replaced or relinked since the lookup
-        included, is refused here and never sent."""
+        now (the VMs, then their links: three queries for all the calls). Anything else, a VM replaced or relinked
+        since the lookup included, is refused here and never sent. A target that no longer exists at all is what
+        the task wants (another run or an operator removed it): nothing is sent and the VM does not fail."""
+        now = read_vms(cim, [call.vm.id for call in calls])
         replicas = [self._replica_of[call.vm.id] for call in calls if call.vm.id in self._replica_of]
-        linked = test_vms_of(cim, replicas)
+        linked = test_vms_of(cim, replicas, known=now)
         for call in calls:
             replica = self._replica_of.get(call.vm.id)
-            now = linked.get(replica.id) if replica is not None else None
-            if replica is None or now is None or now.id != call.vm.id or now.mode != MODE_TEST_REPLICA:
-                what = ("is no longer linked to it" if now is None or now.id != call.vm.id
-                        else "is no longer a Test Replica (mode %s)" % now.mode_name)
+            if call.vm.id not in now:
+                call.followed = True  # nothing to send, nothing to wait for
+                call.note = "the test VM was gone before the destroy was sent (another run or an operator removed it)"
+                continue
+            test = linked.get(replica.id) if replica is not None else None
+            if replica is None or test is None or test.id != call.vm.id or test.mode != MODE_TEST_REPLICA:
+                what = ("is no longer linked to it" if test is None or test.id != call.vm.id
+                        else "is no longer a Test Replica (mode %s)" % test.mode_name)
                 call.error = ("%s was not sent: VM %s was found as the test VM of %s but %s now; nothing was destroyed, "
                               "check the VMs with Get-VM and Get-VMReplication" % (
                                   call.method.name, call.vm.label, replica.label if replica else "its replica", what))

@@ -112,6 +112,21 @@ def test_a_test_vm_replaced_between_lookup_and_destroy_is_not_destroyed(hosts, m
     assert by_name(sim)["web01 - Test"]["power"] == 3   # the turn-off, asked while it was the test VM, happened
 
 
+def test_a_test_vm_removed_by_someone_else_before_the_destroy_is_not_an_error(hosts, monkeypatch):
+    sim = hosts.start([vm("web01"), vm("web01 - Test", mode="test_replica", state="disabled", test_of="web01")],
+                      job_seconds=0)
+    guard = TestFailoverRun.still_its_test_vm
+
+    def removed_first(self, cim, calls):
+        sim.model.destroy(sim.model.find_vms("web01 - Test")[0])   # another run's cleanup got there first
+        guard(self, cim, calls)
+
+    monkeypatch.setattr(TestFailoverRun, "still_its_test_vm", removed_first)
+    done = task(sim, "absent", vms=["web01"])
+    assert not done.failed and done.result["vms"][0]["test_vm"] is None and done.result["vms"][0]["error"] is None
+    assert "Invoke:DestroySystem" not in sim.counters()
+
+
 def test_refusals_name_the_state_and_the_others_go_on(hosts):
     sim = hosts.start([vm("web01"), vm("done01", state="recovered"), vm("prim01", mode="primary"),
                        vm("resync01", state="resynchronizing")], job_seconds=0)
