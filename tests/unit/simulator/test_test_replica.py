@@ -4,10 +4,25 @@ Msvm_ReplicaSystemDependency and leaves the replica's replication alone; Destroy
 
 import re
 
-from test_state_machine import job, out, vm
-
 VMMS = [("CreationClassName", "Msvm_VirtualSystemManagementService"), ("Name", "vmms"),
         ("SystemCreationClassName", "Msvm_ComputerSystem"), ("SystemName", "HV-TEST01")]
+
+
+def vm(client, vm_id):
+    return next(v for v in client.sim.vms() if v["id"] == vm_id)
+
+
+def out(resp):
+    """(ReturnValue, job id or None) of an Invoke response."""
+    assert resp.status == 200, resp.text
+    value = int(re.search(r"<p:ReturnValue>(\d+)</p:ReturnValue>", resp.text).group(1))
+    found = re.search(r'<p:Job[ >].*?<w:Selector Name="InstanceID">([^<]+)</w:Selector>', resp.text)
+    return value, found.group(1) if found else None
+
+
+def job(client, job_id):
+    item = client.get("Msvm_ConcreteJob", [("InstanceID", job_id)]).body[0]
+    return {name: client.prop(item, name) for name in ("JobState", "JobType")}
 
 
 def start_test(client, vm_id):
