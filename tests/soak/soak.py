@@ -102,26 +102,32 @@ def check(sim: Simulator, results: List[Dict[str, Any]], totals: Counter, before
     totals["invokes that took effect"] += sum(acted.values())
 
 
-def run_once(sim: Simulator, names: List[str], desired: str, totals: Counter) -> List[Dict[str, Any]]:
-    """One failover module run, with the module's policy scaled down like the job times (a minute, not ten)."""
+def run_module(sim: Simulator, run: Any, what: str, totals: Counter) -> List[Dict[str, Any]]:
+    """One module run, ``run(cim, waiter)`` giving its VM results, with the module's policy scaled down like the job
+    times (a minute, not ten)."""
     port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
     params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm", **USER}
     waiter = Waiter(60, 0.05)
     retry = Retry(attempts=None, base=0.02, cap=0.2, budget=waiter.remaining)
     connection = Connection(params, 8, retry)
-    request = Request(vms=names, desired=desired, max_concurrent=8)
     try:
-        results = [r.as_dict() for r in FailoverRun(connection.cim, waiter).run(request)]
+        results = [r.as_dict() for r in run(connection.cim, waiter)]
     except WSManError as exc:
         # The whole call failed before any VM was started (its lookup did not get through): nothing to compare.
         totals["calls failed before acting"] += 1
-        print("  %s call failed before acting: %s" % (desired, str(exc)[:160]))
+        print("  %s call failed before acting: %s" % (what, str(exc)[:160]))
         return []
     finally:
         connection.close()
     totals["retried reads"] += retry.retried
     totals["VM errors"] += sum(1 for r in results if r["error"])
     return results
+
+
+def run_once(sim: Simulator, names: List[str], desired: str, totals: Counter) -> List[Dict[str, Any]]:
+    """One failover module run."""
+    request = Request(vms=names, desired=desired, max_concurrent=8)
+    return run_module(sim, lambda cim, waiter: FailoverRun(cim, waiter).run(request), desired, totals)
 
 
 def call(sim: Simulator, names: List[str], desired: str, totals: Counter) -> None:
@@ -186,24 +192,10 @@ def boot(sim: Simulator, names: List[str], totals: Counter) -> None:
 
 
 def run_tests(sim: Simulator, names: List[str], desired: str, totals: Counter) -> List[Dict[str, Any]]:
-    """One test_failover module run (present or absent), with the soak's scaled-down policy."""
-    port = int(sim.endpoint.rsplit(":", 1)[1].split("/", 1)[0])
-    params = {"hostname": "127.0.0.1", "port": port, "scheme": "http", "transport": "ntlm", **USER}
-    waiter = Waiter(60, 0.05)
-    retry = Retry(attempts=None, base=0.02, cap=0.2, budget=waiter.remaining)
-    connection = Connection(params, 8, retry)
+    """One test_failover module run (present or absent)."""
     request = test_failover.Request(vms=names, desired=desired, max_concurrent=8)
-    try:
-        results = [r.as_dict() for r in test_failover.TestFailoverRun(connection.cim, waiter).run(request)]
-    except WSManError as exc:
-        totals["calls failed before acting"] += 1
-        print("  test %s call failed before acting: %s" % (desired, str(exc)[:160]))
-        return []
-    finally:
-        connection.close()
-    totals["retried reads"] += retry.retried
-    totals["VM errors"] += sum(1 for r in results if r["error"])
-    return results
+    return run_module(sim, lambda cim, waiter: test_failover.TestFailoverRun(cim, waiter).run(request),
+                      "test " + desired, totals)
 
 
 def check_tests(sim: Simulator, results: List[Dict[str, Any]], desired: str, totals: Counter, before: set) -> None:

@@ -19,7 +19,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import probe
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     INITIATE_FAILOVER, RESUME_REPLICATION, REVERT_FAILOVER, TURN_OFF, Step)
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.point_choice import PointChooser
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.point_choice import PointChooser, PointOptions
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     COMMITTED, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF,
     RECOVERED, REPLICATING, SYNCED_COMPLETE, VM, find_vms)
@@ -168,7 +168,7 @@ class FailoverResult(VmResult):
 
 
 @dataclass
-class Request:
+class Request(PointOptions):
     """The module's parameters, as the domain needs them."""
 
     vms: List[str]
@@ -182,17 +182,6 @@ class Request:
     max_concurrent: int = 1
     # Resume a Suspended or Resynchronizing replica before failing it over, as Start-VMFailover does.
     resume_replication: bool = False
-
-    @property
-    def picks_a_point(self) -> bool:
-        """Whether failovers need a recovery point read from the host (anything but the latest point in time)."""
-        return self.recovery_point_before is not None or self.recovery_point != recovery_points.LATEST
-
-    @property
-    def names_a_point(self) -> bool:
-        """Whether recovery_point is a point's InstanceID or name (not latest / latest_application_consistent)."""
-        return self.recovery_point_before is None and self.recovery_point not in (
-            recovery_points.LATEST, recovery_points.LATEST_APPLICATION_CONSISTENT)
 
 
 class FailoverRun:

@@ -11,7 +11,8 @@ another VM's id or name).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Sequence
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
@@ -19,6 +20,25 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import VM
 
 # What a failover to the latest point in time (SnapshotSettingData NULL) reports as its recovery point.
 LATEST_POINT = {"id": None, "name": "latest", "type": "latest", "created": None}
+
+
+class PointOptions:
+    """What a request with the recovery point options (failover.Request, test_failover.Request) can say of them."""
+
+    recovery_point: str
+    # The newest point taken at or before this time (aware); excludes a recovery_point other than latest.
+    recovery_point_before: Optional[datetime]
+
+    @property
+    def picks_a_point(self) -> bool:
+        """Whether a recovery point must be read from the host (anything but the latest point in time)."""
+        return self.recovery_point_before is not None or self.recovery_point != recovery_points.LATEST
+
+    @property
+    def names_a_point(self) -> bool:
+        """Whether recovery_point is a point's InstanceID or name (not latest / latest_application_consistent)."""
+        return self.recovery_point_before is None and self.recovery_point not in (
+            recovery_points.LATEST, recovery_points.LATEST_APPLICATION_CONSISTENT)
 
 
 class PointChooser:
@@ -29,7 +49,7 @@ class PointChooser:
         # Recovery point id or name -> label of the VM that has it ("" for none), looked up once per run.
         self._owners: Dict[str, str] = {}
 
-    def choose(self, failing_over: Sequence[Any], request: Any) -> None:
+    def choose(self, failing_over: Sequence[Any], request: PointOptions) -> None:
         """Pick each VM's recovery point before anything starts (in check mode too: a wrong point is the same
         mistake there). The points of all these VMs come in one query, not one per VM."""
         if not failing_over:
@@ -49,7 +69,7 @@ class PointChooser:
             result.recovery_point = point.as_dict()
             result.plan.complete(SnapshotSettingData=point.reference())
 
-    def _choose(self, points: List[recovery_points.RecoveryPoint], vm: VM, request: Any,
+    def _choose(self, points: List[recovery_points.RecoveryPoint], vm: VM, request: PointOptions,
                 known: List[VM]) -> recovery_points.RecoveryPoint:
         try:
             return recovery_points.choose(points, vm, request.recovery_point, request.recovery_point_before)

@@ -22,7 +22,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import opera
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     DESTROY_SYSTEM, TEST_REPLICA_SYSTEM, TURN_OFF)
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.point_choice import PointChooser
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.point_choice import PointChooser, PointOptions
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     MODE_EXTENDED_REPLICA, MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, POWER_OFF, RECOVERED,
     REPLICATING, VM, find_vms, read_vms, test_vms_of)
@@ -131,7 +131,7 @@ class TestFailoverResult(VmResult):
 
 
 @dataclass
-class Request:
+class Request(PointOptions):
     """The module's parameters, as the domain needs them (the recovery point options as in failover.Request)."""
 
     vms: List[str]
@@ -141,15 +141,6 @@ class Request:
     wait: bool = True
     check_mode: bool = False
     max_concurrent: int = 1
-
-    @property
-    def picks_a_point(self) -> bool:
-        return self.recovery_point_before is not None or self.recovery_point != recovery_points.LATEST
-
-    @property
-    def names_a_point(self) -> bool:
-        return self.recovery_point_before is None and self.recovery_point not in (
-            recovery_points.LATEST, recovery_points.LATEST_APPLICATION_CONSISTENT)
 
 
 class TestFailoverRun:

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, Optional, Sequence, TypeVar
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.hyperv.replica.plugins.module_utils import timefmt
 from ansible_collections.hyperv.replica.plugins.module_utils.connection import WINRM_IMPORT_ERROR, Connection
 from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
@@ -56,3 +58,14 @@ def summary(results: Sequence[Any], done: str) -> str:
     if len(failed) == 1:
         return "%s: %s" % (head, failed[0].error)
     return "%s; the first: %s; the error of each VM is in vms[].error" % (head, failed[0].error)
+
+
+def point_before(module: AnsibleModule) -> Optional[datetime]:
+    """The recovery_point_before option as an aware time, or None; a time without a zone fails the task."""
+    if not module.params.get("recovery_point_before"):
+        return None
+    try:
+        return timefmt.parse_zoned_time(module.params["recovery_point_before"], "recovery_point_before")
+    except ValueError as exc:
+        fail(module, str(exc))
+        raise  # fail_json does not return

@@ -9,13 +9,12 @@ from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.hyperv.replica.plugins.module_utils import timefmt
 from ansible_collections.hyperv.replica.plugins.module_utils.connection import Connection
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.test_failover import (
     PRESENT, Request, TestFailoverResult, TestFailoverRun)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
-from ansible_collections.hyperv.replica.plugins.module_utils.runners.common import fail, on_host, summary
+from ansible_collections.hyperv.replica.plugins.module_utils.runners.common import on_host, point_before, summary
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import Retry
 
 
@@ -43,12 +42,7 @@ def _diff(results: List[TestFailoverResult], entries: List[Dict[str, Any]], desi
 
 def _request(module: AnsibleModule) -> Request:
     params = module.params
-    before = None
-    if params.get("recovery_point_before"):
-        try:
-            before = timefmt.parse_zoned_time(params["recovery_point_before"], "recovery_point_before")
-        except ValueError as exc:
-            fail(module, str(exc))
+    before = point_before(module)
     return Request(vms=params["vms"], desired=params["state"],
                    recovery_point=params["recovery_point"] or recovery_points.LATEST, recovery_point_before=before,
                    wait=params["wait"], check_mode=module.check_mode, max_concurrent=params["max_concurrent"])
