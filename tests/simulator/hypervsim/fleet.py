@@ -51,7 +51,11 @@ HOST_DEFAULTS: dict[str, Any] = {
 }
 HOST_KEYS = set(HOST_DEFAULTS) | {"name", "users", "vms", "faults"}
 VM_KEYS = {"name", "id", "mode", "state", "power", "health", "last_replication", "job_seconds", "fail_jobs",
-           "job_result", "recovery_points", "failed_over_type", "partner", "replication_interval", "test_of"}
+           "job_result", "recovery_points", "failed_over_type", "partner", "replication_interval", "test_of",
+           "guest", "boot_seconds", "shutdown_seconds", "addresses"}
+# How a VM's guest behaves (guest.py): answers (heartbeat, addresses, shutdown), never answers (no integration
+# services, a crashed boot), accepts a shutdown and never turns off, or needs Force to shut down (locked).
+GUESTS = ("normal", "silent", "ignores_shutdown", "locked")
 POINT_KEYS = {"name", "type", "created"}
 UUID_NAMESPACE = uuid.UUID("6f1c2d7e-4b3a-5c8d-9e0f-a1b2c3d4e5f6")
 
@@ -101,6 +105,12 @@ class VmConfig:  # pylint: disable=too-many-instance-attributes
     replication_interval: int
     # For a Test Replica: the name of the Replica VM it was made from (Msvm_ReplicaSystemDependency).
     test_of: str | None = None
+    guest: str = "normal"
+    # Seconds from Running to the guest's heartbeat, and from an accepted shutdown to Off.
+    boot_seconds: float = 1.0
+    shutdown_seconds: float = 1.0
+    # The guest's addresses (IPv4 and IPv6); None: one of each, made from the VM's GUID.
+    addresses: list[str] | None = None
 
 
 @dataclass
@@ -278,7 +288,18 @@ def _vm(raw: Any, where: str, host: str, index: int) -> VmConfig:
         failed_over_type=parse_enum(raw.get("failed_over_type", default_fot), FAILED_OVER_TYPES,
                                     f"{where}.failed_over_type", 3),
         partner=_string(raw["partner"], f"{where}.partner") if "partner" in raw else None,
-        replication_interval=interval, test_of=_test_of(raw, mode, where))
+        replication_interval=interval, test_of=_test_of(raw, mode, where), **_guest(raw, where))
+
+
+def _guest(raw: dict, where: str) -> dict[str, Any]:
+    guest = parse_guest(raw.get("guest", "normal"), f"{where}.guest")
+    addresses = raw.get("addresses")
+    if addresses is not None:
+        addresses = [_string(a, f"{where}.addresses[{i}]") for i, a in
+                     enumerate(_list(addresses, f"{where}.addresses"))]
+    return {"guest": guest, "boot_seconds": _number(raw.get("boot_seconds", 1.0), f"{where}.boot_seconds"),
+            "shutdown_seconds": _number(raw.get("shutdown_seconds", 1.0), f"{where}.shutdown_seconds"),
+            "addresses": addresses}
 
 
 def _test_of(raw: dict, mode: int, where: str) -> str | None:
@@ -303,6 +324,12 @@ def _check_tests(vms: list[VmConfig], where: str) -> None:
 def parse_seconds(value: Any, where: str) -> float:
     """A duration in seconds, >= 0."""
     return _number(value, where)
+
+
+def parse_guest(value: Any, where: str) -> str:
+    if value not in GUESTS:
+        raise _fail(where, f"expected one of {list(GUESTS)}, got {value!r}")
+    return value
 
 
 def parse_job_result(value: Any, where: str) -> str:

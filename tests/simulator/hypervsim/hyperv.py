@@ -6,6 +6,7 @@ Fixed texts and identifiers follow hyperv notes 1.1, 2.1, 4.1, 5 and 6; values m
 """
 
 import datetime
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
@@ -14,13 +15,15 @@ from . import jobs as jobmod
 from .cim import NEVER, CimClass, CimRef, Instance
 from .clock import Clock
 from .fleet import HostConfig, VmConfig
-from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMENT_SETTING_DATA, REGISTRY,
+from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMENT_SETTING_DATA, GUEST_COMPONENTS,
+                     REGISTRY, SYSTEM_DEVICE,
                      REPLICA_SYSTEM_DEPENDENCY, REPLICATION_RELATIONSHIP, REPLICATION_SERVICE,
                      REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM,
                      VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, VSSD)
 
 # The association classes that link a VM to its settings, points and test VM (the jobs' are built apart).
-VM_LINKS = (SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, REPLICA_SYSTEM_DEPENDENCY)
+VM_LINKS = (SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, REPLICA_SYSTEM_DEPENDENCY,
+            SYSTEM_DEVICE)
 
 VIRTUAL_SYSTEM_TYPES = {
     "standard": "Microsoft:Hyper-V:Snapshot:Replica:Standard",
@@ -65,6 +68,14 @@ class VirtualMachine:  # pylint: disable=too-many-instance-attributes
     # A Test Replica's replica VM, by id (the fleet names it; TestReplicaSystem sets it); Msvm_ReplicaSystemDependency
     # links the two.
     test_of: str | None = None
+    # The guest (guest.py): how it behaves, how long it takes to boot and to shut down, its addresses.
+    guest: str = "normal"
+    boot_seconds: float = 1.0
+    shutdown_seconds: float = 1.0
+    addresses: list[str] = field(default_factory=list)
+    # Monotonic times: since when it runs (None when it does not), and when an accepted guest shutdown ends.
+    running_since: float | None = None
+    shutdown_at: float | None = None
 
     @property
     def fail_jobs(self) -> bool:
@@ -77,6 +88,12 @@ class VirtualMachine:  # pylint: disable=too-many-instance-attributes
             self.job_result = "exception"
         elif self.job_result == "exception":
             self.job_result = "completed"
+
+
+def default_addresses(vm_id: str) -> list[str]:
+    """One IPv4 and one link-local IPv6 address made from the VM's GUID, so that every guest has its own."""
+    raw = uuid.UUID(vm_id).bytes
+    return [f"10.{raw[0]}.{raw[1]}.{raw[2] % 254 + 1}", f"fe80::{raw[3]:x}:{raw[4]:x}{raw[5]:02x}"]
 
 
 class JobRules(Protocol):  # pylint: disable=too-few-public-methods
@@ -131,7 +148,10 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             last_replication=cfg.last_replication.resolve(self.start), failed_over_type=cfg.failed_over_type,
             recovery_points=points, job_seconds=cfg.job_seconds, job_result=cfg.job_result,
             partner=cfg.partner or self.config.partner or "HV-PARTNER01", interval=cfg.replication_interval,
-            test_of=cfg.test_of,
+            test_of=cfg.test_of, guest=cfg.guest, boot_seconds=cfg.boot_seconds,
+            shutdown_seconds=cfg.shutdown_seconds, addresses=list(cfg.addresses or default_addresses(cfg.id)),
+            # A VM the fleet starts running has been up for long: its guest answers at once.
+            running_since=-math.inf if cfg.power == 2 else None,
             installed=self.start - datetime.timedelta(days=30), state_changed=self.start)
 
     # ------------------------------------------------------------ time
@@ -142,9 +162,20 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
     def wall(self, mono: float) -> datetime.datetime:
         return self.clock.wall(mono)
 
+    def set_power(self, vm: VirtualMachine, power: int) -> None:
+        """The one way a VM's power state changes: the guest starts its boot when the VM starts running."""
+        if power == 2 and vm.power != 2 and vm.power != 9:
+            vm.running_since = self.now()
+        elif power not in (2, 9):
+            vm.running_since, vm.shutdown_at = None, None
+        vm.power = power
+
     def tick(self) -> None:
-        """Finish due jobs in end-time order and drop jobs past TimeBeforeRemoval."""
+        """Finish due jobs in end-time order, end accepted guest shutdowns, and drop jobs past TimeBeforeRemoval."""
         now = self.now()
+        for vm in self.vms:
+            if vm.shutdown_at is not None and vm.shutdown_at <= now:
+                self.set_power(vm, 3)
         due = sorted((j for j in self.jobs.values() if not j.finished and j.end_time <= now), key=lambda j: j.end_time)
         for job in due:
             job.finish()
@@ -308,6 +339,11 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             "OperationalStatus": [2], "StatusDescriptions": ["OK"], "TimeOfLastStateChange": self.start,
         })
 
+    def guest_components(self) -> list[Instance]:
+        """Every VM's heartbeat, shutdown and KVP components (guest.py, imported here: it imports this module)."""
+        from . import guest  # pylint: disable=import-outside-toplevel
+        return [component for vm in self.vms for component in guest.components(self, vm)]
+
     def active_settings(self, vm: VirtualMachine) -> Instance:
         return Instance(VSSD, {
             "InstanceID": f"Microsoft:{vm.id}", "Caption": "Virtual Machine Settings",
@@ -379,11 +415,13 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         if of_class is None:
             return self._vm_links() + self._job_links()
         jobs = self._job_links() if AFFECTED_JOB_ELEMENT.is_a(of_class) else []
-        vms = [link for link in self._vm_links() if link.cls.is_a(of_class)] \
+        vms = [link for link in self._vm_links(devices=SYSTEM_DEVICE.is_a(of_class)) if link.cls.is_a(of_class)] \
             if any(cls.is_a(of_class) for cls in VM_LINKS) else []
         return vms + jobs
 
-    def _vm_links(self) -> list[Instance]:
+    def _vm_links(self, devices: bool = True) -> list[Instance]:
+        """The associations of every VM; its guest components' (Msvm_SystemDevice) only with ``devices``: reading
+        the guests is what a query about test VMs or settings must not pay for."""
         result = []
         for vm in self.vms:
             vm_ref = self.vm_system(vm).ref()
@@ -402,6 +440,11 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
                 continue  # the replica was destroyed: nothing links to its test VM any more
             result.append(Instance(REPLICA_SYSTEM_DEPENDENCY, {"Antecedent": self._vm_ref(replica),
                                                                "Dependent": self._vm_ref(test)}))
+        for component in self.guest_components() if devices else []:
+            vm = self.vm_by_id(str(component.get("SystemName")))
+            if vm is not None:
+                result.append(Instance(SYSTEM_DEVICE, {"GroupComponent": self._vm_ref(vm),
+                                                       "PartComponent": component.ref()}))
         return result
 
     def _job_links(self) -> list[Instance]:
@@ -444,6 +487,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             ((COMPUTER_SYSTEM,), lambda: [self.host_system()] + [self.vm_system(vm) for vm in self.vms]),
             ((REPLICATION_SERVICE,), lambda: [self.service()]),
             ((VIRTUAL_SYSTEM_MANAGEMENT_SERVICE,), lambda: [self.management_service()]),
+            (GUEST_COMPONENTS, self.guest_components),
             ((VSSD,), self._settings_and_points),
             ((REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP), self._replication_instances),
             ((CONCRETE_JOB,), self.job_instances),

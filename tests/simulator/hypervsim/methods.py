@@ -10,7 +10,7 @@ notes 1.2, 2.6. Out parameters are rendered alphabetically before ReturnValue; u
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
-from . import management, power, replica
+from . import guest, management, power, replica
 from .cim import Instance
 from .hyperv import HyperVHost
 from .invocation import Invocation, MethodResult, Rejected
@@ -94,6 +94,9 @@ TABLE: dict[tuple[str, str], MethodSpec] = {(spec.cls.lower(), spec.name.lower()
                management.destroy_system,
                _job(3, "Destroy Virtual Machine", "Destroying Virtual Machine", "destroy the virtual machine",
                     "DestroySystem")),
+    # A graceful shutdown: no job, the VM turns off later (guest.py).
+    MethodSpec("Msvm_ShutdownComponent", "InitiateShutdown", {"Force": Param("boolean"), "Reason": Param("string")},
+               guest.initiate_shutdown),
     MethodSpec("Msvm_ComputerSystem", "RequestStateChange",
                {"RequestedState": Param("uint16"), "TimeoutPeriod": Param("datetime"), "Job": JOB},
                power.request_state_change, POWER_JOBS[power.OFF], jobs_by=("RequestedState", POWER_JOBS)),

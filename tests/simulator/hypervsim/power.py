@@ -44,6 +44,6 @@ def request_state_change(inv: Invocation) -> MethodResult:
     settled = RUNNING if requested in (REBOOT, RESET) else requested
 
     def success() -> None:
-        vm.power = settled
+        inv.host.set_power(vm, settled)
 
     return inv.start_job(vm, on_success=success)

@@ -134,8 +134,29 @@ REPLICA_SYSTEM_DEPENDENCY = CimClass("Msvm_ReplicaSystemDependency", [
     _p("Antecedent", "ref", key=True), _p("Dependent", "ref", key=True),
 ], ("CIM_Dependency",))
 
-ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFINE_STATE, ELEMENT_SETTING_DATA,
-                REPLICA_SYSTEM_DEPENDENCY)
 
-REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, CONCRETE_JOB, VSSD, REPLICATION_SETTING_DATA,
-                          REPLICATION_RELATIONSHIP, *ASSOCIATIONS])
+def _device() -> list[Prop]:
+    """CIM_LogicalDevice keys: a VM's component is keyed by its VM (SystemName = the VM GUID) and a DeviceID."""
+    return [_p("CreationClassName", key=True), _p("DeviceID", key=True), _p("SystemCreationClassName", key=True),
+            _p("SystemName", key=True)]
+
+
+_DEVICE = ("CIM_LogicalDevice",) + _ENABLED_LOGICAL
+# msvm-heartbeatcomponent, msvm-shutdowncomponent, msvm-kvpexchangecomponent (guest integration components).
+HEARTBEAT_COMPONENT = CimClass("Msvm_HeartbeatComponent", _common_status() + _enabled() + _device(), _DEVICE)
+SHUTDOWN_COMPONENT = CimClass("Msvm_ShutdownComponent", _common_status() + _enabled() + _device(), _DEVICE)
+KVP_EXCHANGE_COMPONENT = CimClass("Msvm_KvpExchangeComponent", _common_status() + _enabled() + _device() + [
+    _p("GuestDescription"), _p("GuestExchangeItems", array=True), _p("GuestIntrinsicExchangeItems", array=True),
+], _DEVICE)
+GUEST_COMPONENTS = (HEARTBEAT_COMPONENT, SHUTDOWN_COMPONENT, KVP_EXCHANGE_COMPONENT)
+
+# msvm-systemdevice: GroupComponent the VM, PartComponent one of its devices.
+SYSTEM_DEVICE = CimClass("Msvm_SystemDevice", [
+    _p("GroupComponent", "ref", key=True), _p("PartComponent", "ref", key=True),
+], ("CIM_SystemDevice", "CIM_SystemComponent", "CIM_Component"))
+
+ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFINE_STATE, ELEMENT_SETTING_DATA,
+                REPLICA_SYSTEM_DEPENDENCY, SYSTEM_DEVICE)
+
+REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, CONCRETE_JOB, VSSD,
+                          REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP, *GUEST_COMPONENTS, *ASSOCIATIONS])

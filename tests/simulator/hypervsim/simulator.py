@@ -8,8 +8,8 @@ from . import fleet as fleetmod
 from .auth import Authenticator
 from .clock import Clock
 from .faultspec import parse_fault_spec
-from .fleet import (FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, check_power, parse_enum, parse_job_result,
-                    parse_seconds, parse_time)
+from .fleet import (FAILED_OVER_TYPES, HEALTH, MODES, POWER, STATES, User, check_power, parse_enum, parse_guest,
+                    parse_job_result, parse_seconds, parse_time)
 from .hooks import Counters, FaultInjector
 from .hyperv import HyperVHost
 from .pipeline import RequestPipeline
@@ -19,7 +19,7 @@ from .tls import server_context
 from .wsman import WsmanService
 
 _VM_FIELDS = ("mode", "state", "power", "health", "fail_jobs", "job_result", "job_seconds", "last_replication",
-              "failed_over_type")
+              "failed_over_type", "guest", "boot_seconds")
 
 
 class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public-methods
@@ -198,11 +198,16 @@ class Simulator:  # pylint: disable=too-many-instance-attributes,too-many-public
             "job_result": lambda v: parse_job_result(v, f"{where}.job_result"),
             "job_seconds": lambda v: None if v is None else parse_seconds(v, f"{where}.job_seconds"),
             "last_replication": lambda v: parse_time(v, f"{where}.last_replication").resolve(self.model.start),
+            "guest": lambda v: parse_guest(v, f"{where}.guest"),
+            "boot_seconds": lambda v: parse_seconds(v, f"{where}.boot_seconds"),
         }
         parsed = {k: values[k](v) for k, v in fields.items()}
         check_power(parsed.get("mode", vm.mode), parsed.get("state", vm.state), parsed.get("power", vm.power), where)
         for key, value in parsed.items():
-            setattr(vm, key, value)
+            if key == "power":
+                self.model.set_power(vm, value)
+            else:
+                setattr(vm, key, value)
         if vm.mode != 3:
             vm.test_of = None  # no longer a test VM, so no longer linked to a replica (a VM replaced under a run)
         vm.state_changed = self.model.wall(self.model.now())

@@ -244,6 +244,16 @@ def make_client(make_sim):  # pylint: disable=redefined-outer-name
 
 
 @pytest.fixture
+def vms_client(clock):  # pylint: disable=redefined-outer-name
+    """Factory: a DirectClient on a simulator of HV-TEST01 with these VMs (and the small fleet's users)."""
+    def factory(vms: list, **host):
+        fleet = small_fleet()
+        fleet["hosts"][0].update(host, vms=vms)
+        return DirectClient(Simulator(fleet, clock=clock))
+    return factory
+
+
+@pytest.fixture
 def live(clock):  # pylint: disable=redefined-outer-name
     """The small fleet served over HTTP on loopback, on the manual clock."""
     with Simulator(small_fleet(), clock=clock) as simulator:
