@@ -56,6 +56,13 @@ PROPERTY_TYPES: Dict[str, Dict[str, str]] = {
         "EnableWriteOrderPreservationAcrossDisks": "boolean", "IncludedDisks": "string[]",
         "AdditionalSettings": "string[]",
     },
+    # Guest integration components (hyperv guest-power notes 2): heartbeat status, KVP items as CIM-XML text.
+    "Msvm_HeartbeatComponent": {"OperationalStatus": "uint16[]", "EnabledState": "uint16", "HealthState": "uint16"},
+    "Msvm_KvpExchangeComponent": {
+        "OperationalStatus": "uint16[]", "EnabledState": "uint16", "HealthState": "uint16",
+        "GuestIntrinsicExchangeItems": "string[]", "GuestExchangeItems": "string[]",
+    },
+    "Msvm_KvpExchangeDataItem": {"Source": "uint16"},
 }
 
 # Key properties, in the order Windows lists them in an object path.

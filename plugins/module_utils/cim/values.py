@@ -24,7 +24,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from ansible_collections.hyperv.replica.plugins.module_utils import timefmt
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import schema
 from ansible_collections.hyperv.replica.plugins.module_utils.wire.wsman import (
-    ADDRESSING, ANONYMOUS, CIM_COMMON, WSMAN, XSI, WSManProtocolError, qname, selector_set)
+    ADDRESSING, ANONYMOUS, CIM_COMMON, WSMAN, XSI, WSManProtocolError, parse_xml, qname, selector_set)
 
 
 @dataclass(frozen=True)
@@ -206,3 +206,22 @@ def _cim_xml_text(value: Any) -> str:
     if isinstance(value, datetime):
         return timefmt.dmtf_datetime(value)
     return str(value)
+
+
+def parse_embedded(text: str) -> Instance:
+    """CIM-XML text (an EmbeddedInstance property, such as a KVP item) -> an Instance. Its content may come from a
+    guest, so it goes through the same guarded parser as a response (no DTD, no entities) and a text that is not one
+    INSTANCE is refused (WSManProtocolError)."""
+    root = parse_xml(text.encode("utf-8"))
+    if root.tag != "INSTANCE" or not root.get("CLASSNAME"):
+        raise WSManProtocolError("an embedded instance is not CIM-XML INSTANCE text: %r" % text[:80])
+    class_name = root.get("CLASSNAME", "")
+    values: Dict[str, Any] = {}
+    for prop in root:
+        name, cim_type = prop.get("NAME", ""), prop.get("TYPE", "string")
+        texts = [value.text or "" for value in prop.iter("VALUE")]
+        if prop.tag == "PROPERTY.ARRAY":
+            values[name] = [_convert_scalar(item, cim_type) for item in texts]
+        elif prop.tag == "PROPERTY":
+            values[name] = _convert_scalar(texts[0], cim_type) if texts else None
+    return Instance(class_name, values)
