@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Tupl
 
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.jobs import Job
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
-    POWER_OFF, POWER_STATES, RECOVERED, REPLICATING, REPLICATION_STATES, VM)
+    POWER_OFF, POWER_RUNNING, POWER_STATES, RECOVERED, REPLICATING, REPLICATION_STATES, VM)
 
 # How the instance a method is invoked on is found.
 SERVICE = "service"      # the host's one instance of the class (Msvm_ReplicationService, ...): one query a run
@@ -194,6 +194,13 @@ REQUEST_STATE_CHANGE = Method(
     job_types=frozenset({12, 13, 14, 26, 27, 28, 29}), leads_to=power(from_input="RequestedState"),
     check_with="Get-VM", jobs_by_input=("RequestedState", {2: 12, 3: 13, 6: 14, 9: 26, 10: 29, 11: 28}))
 
+# msvm-shutdowncomponent-initiateshutdown: asks the guest to shut down; 0 means it was asked, and the VM turns off
+# later (no job: the caller watches the VM); 32780 the guest does not answer, 32781 locked (needs Force), 32782 a
+# shutdown is already in progress.
+INITIATE_SHUTDOWN = Method(
+    "InitiateShutdown", "Msvm_ShutdownComponent", COMPONENT,
+    inputs=(Param("Force", "boolean"), Param("Reason", "string")), outputs=(), check_with="Get-VM")
+
 # msvm-computersystem-requestreplicationstatechange: RequestedState 3 resumes, 7 suspends, 4 prepares a planned
 # failover on the primary; JobType 96 (Replicate State Change).
 REQUEST_REPLICATION_STATE_CHANGE = Method(
@@ -203,7 +210,8 @@ REQUEST_REPLICATION_STATE_CHANGE = Method(
 
 # Every method the collection calls, by name.
 METHODS = {method.name: method for method in (INITIATE_FAILOVER, REVERT_FAILOVER, TEST_REPLICA_SYSTEM, DESTROY_SYSTEM,
-                                              REQUEST_STATE_CHANGE, REQUEST_REPLICATION_STATE_CHANGE)}
+                                              REQUEST_STATE_CHANGE, REQUEST_REPLICATION_STATE_CHANGE,
+                                              INITIATE_SHUTDOWN)}
 
 
 def started_by(job_type: Optional[int]) -> str:
@@ -215,4 +223,6 @@ def started_by(job_type: Optional[int]) -> str:
 
 # Steps the failover module plans with (Stop-VMFailover turns a running VM off this way, Start-VMFailover resumes).
 TURN_OFF = REQUEST_STATE_CHANGE.step(RequestedState=POWER_OFF)
+START = REQUEST_STATE_CHANGE.step(RequestedState=POWER_RUNNING)
+GUEST_SHUTDOWN = INITIATE_SHUTDOWN.step(Force=False, Reason="hyperv.replica: DR drill")
 RESUME_REPLICATION = REQUEST_REPLICATION_STATE_CHANGE.step(RequestedState=REPLICATING)

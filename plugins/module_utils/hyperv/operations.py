@@ -32,6 +32,9 @@ RETURN_CODES = {
     32773: "Invalid parameter", 32774: "System is in use", 32775: "Invalid state for this operation",
     32776: "Incorrect data type", 32777: "System is not available", 32778: "Out of memory",
     32779: "File not found",
+    # msvm-shutdowncomponent-initiateshutdown (hyperv guest-power notes 2).
+    32780: "The guest is not ready (not answering)", 32781: "The machine is locked and cannot be shut down without "
+    "the force option", 32782: "A shutdown is already in progress",
 }
 COMPLETED = 0
 JOB_STARTED = 4096

@@ -42,7 +42,7 @@ REPLICATION_TYPES = {0: "None", 1: "Regular", 2: "Application consistent", 3: "P
 # Mode and state numbers used by the decisions in replica.py.
 MODE_NONE, MODE_PRIMARY, MODE_REPLICA, MODE_TEST_REPLICA, MODE_EXTENDED_REPLICA = 0, 1, 2, 3, 4
 REPLICATING, SYNCED_COMPLETE, RECOVERED, COMMITTED = 3, 4, 5, 6
-POWER_OFF = 3
+POWER_RUNNING, POWER_OFF = 2, 3
 
 _GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$")
 # Conditions per lookup query: a few hundred names fit one request, and Windows caps the envelope.

@@ -42,8 +42,11 @@ def test_our_entry_agrees_with_the_simulators_signature(method):
     assert {p.name: p.cim_type for p in method.inputs} == inputs
     assert method.output_types() == outputs
     # Every kind of job the simulator starts for the method is one the entry expects (the entry may know more).
-    kinds = {spec.job.job_type} | {kind.job_type for kind in (spec.jobs_by[1].values() if spec.jobs_by else ())}
+    kinds = ({spec.job.job_type} if spec.job else set()) | {
+        kind.job_type for kind in (spec.jobs_by[1].values() if spec.jobs_by else ())}
     assert kinds <= method.job_types
+    # A method that starts no job on one side starts none on the other (InitiateShutdown: the VM goes off later).
+    assert (spec.job is None) == (not method.job_types) == ("Job" not in method.output_types())
 
 
 def test_the_vm_goes_in_as_the_system_input_and_nothing_undeclared_is_sent():
