@@ -53,6 +53,14 @@ class Waiter:
             self.next_pause = min(self.max_interval, self.next_pause * BACKOFF)
         self._sleep(min(self.next_pause, self.remaining()))
 
+    def within(self, timeout: float) -> "Waiter":
+        """A waiter on the same clock for a shorter wait inside this one (a guest's shutdown_timeout): its deadline
+        is ``timeout`` from now or this one's, whichever comes first; its elapsed time is this run's."""
+        inner = Waiter(min(max(0.0, timeout), self.remaining()), self.interval, clock=self.clock, sleep=self._sleep)
+        inner.started, inner.wall_started = self.started, self.wall_started
+        inner.deadline = min(self.deadline, self.clock() + max(0.0, timeout))
+        return inner
+
     def timestamp(self, elapsed: Optional[float]) -> Optional[str]:
         """A point of this run (seconds since its start) as an ISO 8601 UTC time, or None."""
         if elapsed is None:
