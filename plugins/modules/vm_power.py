@@ -62,7 +62,7 @@ options:
     default: 120
   wait_timeout:
     description:
-      - Seconds for the whole task: the start or turn-off jobs and the wait for the guests.
+      - Seconds for the whole task, the start or turn-off jobs and the wait for the guests included.
     type: int
     default: 900
   poll_interval:
