@@ -101,8 +101,9 @@ class Row:  # pylint: disable=too-many-instance-attributes
         return self.per_poll / chunks if self.per_poll is not None else None
 
 
-def fleet(count: int, job_seconds: float, latency_ms: float) -> dict:
-    vms = [{"name": "vm%04d" % i, "mode": "replica", "state": "replicating", "power": "off"} for i in range(count)]
+def fleet(count: int, job_seconds: float, latency_ms: float, boot_seconds: float = 1.0) -> dict:
+    vms = [{"name": "vm%04d" % i, "mode": "replica", "state": "replicating", "power": "off",
+            "boot_seconds": boot_seconds, "shutdown_seconds": 1} for i in range(count)]
     return {"hosts": [{"name": "HV-BENCH", "users": [USER], "job_seconds": job_seconds,
                        "network_latency_ms": latency_ms, "vms": vms}]}
 
@@ -177,10 +178,12 @@ def loop(sim: Simulator, collections: Path, names: List[str], sample: int) -> Di
 
 def measure(count: int, args: argparse.Namespace, collections: Path) -> Dict[str, Any]:
     names = ["vm%04d" % i for i in range(count)]
-    with Simulator(fleet(count, args.job_seconds, args.latency_ms)) as sim:
+    with Simulator(fleet(count, args.job_seconds, args.latency_ms, args.boot_seconds)) as sim:
         base = connection_args(sim)
         failover = run_module(sim, collections, "failover", dict(base, vms=names, state="failed_over"))
         recovered = sum(1 for vm in sim.vms() if vm["state"] == 5)
+        booted = run_module(sim, collections, "vm_power", dict(base, vms=names, state="running"))
+        stopped = run_module(sim, collections, "vm_power", dict(base, vms=names, state="off"))
         revert = run_module(sim, collections, "failover", dict(base, vms=names, state="reverted"))
         replicating = sum(1 for vm in sim.vms() if vm["state"] == 3)
         info = run_module(sim, collections, "replication_info", dict(base, name=names))
@@ -190,7 +193,14 @@ def measure(count: int, args: argparse.Namespace, collections: Path) -> Dict[str
         destroyed = sim.destroyed()
         looped = loop(sim, collections, names, count if count <= args.loop_max else args.loop_sample)
     rows = [row(count, "failover", failover), row(count, "revert", revert), row(count, "replication_info", info),
-            row(count, "test present", tested), row(count, "test absent", cleaned)]
+            row(count, "test present", tested), row(count, "test absent", cleaned),
+            row(count, "boot (heartbeat)", booted), row(count, "guest shutdown", stopped)]
+    # The guest reads of the boot: heartbeat and KVP queries (Enumerate and Pulls), per tick (an Enumerate of
+    # heartbeats per 40 VMs per tick) and per VM.
+    guest = {k: v for k, v in booted.counters.items() if k.endswith(("Msvm_HeartbeatComponent", "Msvm_KvpExchangeComponent"))
+             and not k.startswith("Invoke")}
+    ticks = booted.counters.get("Enumerate Msvm_HeartbeatComponent", 0) / -(-count // 40)
+    rows[5].extra["guest_requests_per_vm_per_tick"] = sum(guest.values()) / ticks / count if ticks else None
     rows[3].extra["test_vms"] = test_vms
     rows[4].extra["destroyed"] = len(destroyed)
     rows[4].extra["destroyed_not_test_vms"] = sum(1 for vm in destroyed if vm["mode"] != 3)
@@ -290,6 +300,16 @@ def targets(results: List[Dict[str, Any]], args: argparse.Namespace) -> List[Tar
                 item))
             lines.append(_target("%d VMs: %s %.2f requests per VM besides polls (target <= 3)" % (
                 item.vms, item.operation, item.per_vm_without_polls), item.per_vm_without_polls <= 3, item))
+    for result in results:
+        boot = result["rows"][5]
+        if boot.vms < 100:
+            continue
+        slowest = args.job_seconds + args.boot_seconds   # the start job, then the guest's boot
+        lines.append(_target("%d VMs: boot wall / slowest boot %.2f (target <= 1.3)" % (boot.vms, boot.wall / slowest),
+                             boot.wall / slowest <= 1.3, boot))
+        per_tick = boot.extra.get("guest_requests_per_vm_per_tick")
+        lines.append(_target("%d VMs: %s guest requests per VM per poll tick (target < 0.1)" % (
+            boot.vms, fmt(per_tick, "%.3f")), per_tick is not None and per_tick < 0.1, boot))
     if 500 in by_n:
         peak = max(item.peak_mb for item in by_n[500]["rows"])
         lines.append(_target("500 VMs: controller peak memory %.1f MB (target < 150 MB)" % peak, peak < 150,
@@ -309,6 +329,7 @@ def main() -> None:
     parser.add_argument("--vms", type=int, nargs="+", default=[1, 10, 100, 500])
     parser.add_argument("--job-seconds", type=float, default=2.0)
     parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--boot-seconds", type=float, default=10.0, help="each guest's boot, after its start job")
     parser.add_argument("--loop-max", type=int, default=100,
                         help="loop every VM up to this N; beyond, loop --loop-sample VMs and scale up")
     parser.add_argument("--loop-sample", type=int, default=20)

@@ -133,24 +133,31 @@ class PowerRun:
 
     def _wait_for_guests(self, results: List[PowerResult], wait_for: str) -> None:
         """Poll every VM's guest with one query per class until each answers (and reports an address, for
-        wait_for=addresses) or the run's wait_timeout passes."""
+        wait_for=addresses) or the run's wait_timeout passes; then read the addresses once more for the report when
+        they were not polled. The pause stays at poll_interval: a boot ends at a moment no job announces, and the
+        time to heartbeat (the drill's RTO) is measured to within one interval."""
         pending = {r.vm.id: r for r in results}
+        with_addresses = wait_for == WAIT_ADDRESSES
         while pending:
-            guests = read_guests(self.cim, pending, addresses=True)
+            guests = read_guests(self.cim, pending, addresses=with_addresses)
             self.polls += 1
             now = self.waiter.elapsed()
-            changed = False
             for vm_id, result in list(pending.items()):
                 result.guest = guests.get(vm_id, Guest())
                 if result.guest.answers and "heartbeat" not in result.moments:
-                    result.moments["heartbeat"], changed = now, True
+                    result.moments["heartbeat"] = now
                 if result.guest.addresses and "addresses" not in result.moments:
-                    result.moments["addresses"], changed = now, True
-                if "heartbeat" in result.moments and (wait_for == WAIT_HEARTBEAT or "addresses" in result.moments):
+                    result.moments["addresses"] = now
+                if "heartbeat" in result.moments and (not with_addresses or "addresses" in result.moments):
                     del pending[vm_id]
             if not pending or self.waiter.expired:
                 break
-            self.waiter.pause(changed)
+            self.waiter.pause(True)
+        if not with_addresses:
+            answered = {r.vm.id: r for r in results if r.vm.id not in pending}
+            for vm_id, guest in read_guests(self.cim, answered).items():
+                result = answered[vm_id]
+                result.guest = Guest(heartbeat=(result.guest or guest).heartbeat, addresses=guest.addresses)
         for result in pending.values():
             guest = result.guest or Guest()
             if not guest.answers:
