@@ -179,7 +179,9 @@ class PowerRun:
                 if result.made(TURN_OFF.method) is not None and result.changed:
                     result.stopped_by = BY_TURN_OFF
                 continue
-            if call.code in _GUEST_REFUSED:
+            # The guest did not take it (not answering, locked), or the VM has no shutdown component at all (no
+            # integration services): turned off at once.
+            if call.code in _GUEST_REFUSED or (call.code is None and call.target is None and not call.dry_run):
                 call.note, call.error = "the guest did not take the shutdown (%s): turned off" % call.error, ""
             elif call.error and call.code != SHUTDOWN_IN_PROGRESS:
                 continue
