@@ -38,7 +38,7 @@ options:
     description:
       - V(running) starts the VMs that are off, saved or paused and waits for their guests; V(off) stops them.
     type: str
-    choices: [running, off]
+    choices: [running, "off"]
     required: true
   wait_for:
     description:
