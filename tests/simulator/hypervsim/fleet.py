@@ -49,10 +49,14 @@ HOST_DEFAULTS: dict[str, Any] = {
     # WinRM service config as a fresh Windows host has it: Negotiate only, Basic off, AllowUnencrypted=false.
     "basic_auth": False, "allow_unencrypted": False,
 }
-HOST_KEYS = set(HOST_DEFAULTS) | {"name", "users", "vms", "faults"}
+HOST_KEYS = set(HOST_DEFAULTS) | {"name", "users", "vms", "faults", "switches"}
 VM_KEYS = {"name", "id", "mode", "state", "power", "health", "last_replication", "job_seconds", "fail_jobs",
            "job_result", "recovery_points", "failed_over_type", "partner", "replication_interval", "test_of",
-           "guest", "boot_seconds", "shutdown_seconds", "addresses"}
+           "guest", "boot_seconds", "shutdown_seconds", "addresses", "adapters"}
+# Virtual switches (network.py): a name and what the switch reaches.
+SWITCH_KINDS = ("external", "internal", "private")
+ADAPTER_KEYS = {"name", "switch", "test_switch", "failover"}
+FAILOVER_KEYS = {"ip_addresses", "subnets", "gateways", "dns_servers", "dhcp"}
 # How a VM's guest behaves (guest.py): answers (heartbeat, addresses, shutdown), never answers (no integration
 # services, a crashed boot), accepts a shutdown and never turns off, or needs Force to shut down (locked).
 GUESTS = ("normal", "silent", "ignores_shutdown", "locked")
@@ -111,6 +115,10 @@ class VmConfig:  # pylint: disable=too-many-instance-attributes
     shutdown_seconds: float = 1.0
     # The guest's addresses (IPv4 and IPv6); None: one of each, made from the VM's GUID.
     addresses: list[str] | None = None
+    # Network adapters: name, switch (a switch name, "" not connected), test_switch, failover (the
+    # Msvm_FailoverNetworkAdapterSettingData values); None: one "Network Adapter", connected to the host's first
+    # external switch unless the VM is a Replica (a replica's adapters are not connected by default).
+    adapters: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -131,6 +139,8 @@ class HostConfig:  # pylint: disable=too-many-instance-attributes
     allow_unencrypted: bool = False
     network_latency_ms: float = 0.0
     faults: list[FaultSpec] = field(default_factory=list)
+    # (name, kind) of each virtual switch; None: Production (external), HostOnly (internal), Isolated (private).
+    switches: list[tuple[str, str]] | None = None
 
 
 # ---------------------------------------------------------------- value parsers (also used by the control API)
@@ -288,7 +298,54 @@ def _vm(raw: Any, where: str, host: str, index: int) -> VmConfig:
         failed_over_type=parse_enum(raw.get("failed_over_type", default_fot), FAILED_OVER_TYPES,
                                     f"{where}.failed_over_type", 3),
         partner=_string(raw["partner"], f"{where}.partner") if "partner" in raw else None,
-        replication_interval=interval, test_of=_test_of(raw, mode, where), **_guest(raw, where))
+        replication_interval=interval, test_of=_test_of(raw, mode, where), adapters=_adapters(raw, where),
+        **_guest(raw, where))
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    return [_string(v, f"{where}[{i}]") for i, v in enumerate(_list(value, where))]
+
+
+def _adapters(raw: dict, where: str) -> list[dict[str, Any]] | None:
+    if "adapters" not in raw:
+        return None
+    result = []
+    for i, item in enumerate(_list(raw["adapters"], f"{where}.adapters")):
+        at = f"{where}.adapters[{i}]"
+        item = _mapping(item, at, ADAPTER_KEYS)
+        adapter: dict[str, Any] = {"name": _string(item.get("name", "Network Adapter"), f"{at}.name"),
+                                   "switch": _string(item.get("switch", ""), f"{at}.switch") if item.get("switch")
+                                   else "", "test_switch": str(item.get("test_switch") or "")}
+        if "failover" in item:
+            failover = _mapping(item["failover"], f"{at}.failover", FAILOVER_KEYS)
+            adapter["failover"] = {key: _strings(failover.get(key, []), f"{at}.failover.{key}")
+                                   for key in ("ip_addresses", "subnets", "gateways", "dns_servers")}
+            adapter["failover"]["dhcp"] = _bool(failover.get("dhcp", not failover.get("ip_addresses")),
+                                                f"{at}.failover.dhcp")
+        result.append(adapter)
+    return result
+
+
+def _switches(raw: dict, where: str) -> list[tuple[str, str]] | None:
+    if "switches" not in raw:
+        return None
+    result = []
+    for i, item in enumerate(_list(raw["switches"], f"{where}.switches")):
+        item = _mapping(item, f"{where}.switches[{i}]", {"name", "kind"})
+        kind = item.get("kind", "private")
+        if kind not in SWITCH_KINDS:
+            raise _fail(f"{where}.switches[{i}].kind", f"expected one of {list(SWITCH_KINDS)}, got {kind!r}")
+        result.append((_string(item.get("name"), f"{where}.switches[{i}].name"), kind))
+    return result
+
+
+def _check_adapters(vms: list[VmConfig], switches: list[tuple[str, str]] | None, where: str) -> None:
+    """An adapter's switch is one the host has (the defaults when the host names none)."""
+    names = {n.lower() for n, _k in switches} if switches is not None else {"production", "hostonly", "isolated"}
+    for vm in vms:
+        for adapter in vm.adapters or []:
+            if adapter["switch"] and adapter["switch"].lower() not in names:
+                raise _fail(f"{where}.vms", f"VM {vm.name!r}: no switch named {adapter['switch']!r} on this host")
 
 
 def _guest(raw: dict, where: str) -> dict[str, Any]:
@@ -398,7 +455,10 @@ def _host(raw: Any, where: str) -> HostConfig:
     if dup:
         raise _fail(f"{where}.vms", f"duplicate VM id(s) {dup}")
     _check_tests(vms, where)
-    return HostConfig(name=name, users=users, vms=vms, faults=_faults(raw, where, vms), **_settings(raw, where))
+    switches = _switches(raw, where)
+    _check_adapters(vms, switches, where)
+    return HostConfig(name=name, users=users, vms=vms, faults=_faults(raw, where, vms), switches=switches,
+                      **_settings(raw, where))
 
 
 def parse_fleet(data: Any, overrides: dict[str, Any] | None = None) -> list[HostConfig]:

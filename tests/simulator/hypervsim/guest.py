@@ -62,8 +62,10 @@ def _kvp_item(name: str, data: str) -> str:
 def intrinsic_items(host: "HyperVHost", vm: "VirtualMachine") -> list[str]:
     if not answers(host, vm):
         return []
-    ipv4 = [a for a in vm.addresses if ":" not in a]
-    ipv6 = [a for a in vm.addresses if ":" in a]
+    from .network import guest_addresses  # pylint: disable=import-outside-toplevel
+    addresses = guest_addresses(vm)
+    ipv4 = [a for a in addresses if ":" not in a]
+    ipv6 = [a for a in addresses if ":" in a]
     return [_kvp_item("FullyQualifiedDomainName", f"{vm.name.split(' ')[0].lower()}.contoso.local"),
             _kvp_item("OSName", "Windows Server 2022 Datacenter"),
             _kvp_item("NetworkAddressIPv4", ";".join(ipv4)), _kvp_item("NetworkAddressIPv6", ";".join(ipv6))]

@@ -9,21 +9,28 @@ import datetime
 import math
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from . import jobs as jobmod
 from .cim import NEVER, CimClass, CimRef, Instance
 from .clock import Clock
 from .fleet import HostConfig, VmConfig
-from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMENT_SETTING_DATA, GUEST_COMPONENTS,
-                     REGISTRY, SYSTEM_DEVICE,
+from .schema import (AFFECTED_JOB_ELEMENT, COMPUTER_SYSTEM, CONCRETE_JOB, ELEMENT_SETTING_DATA,
+                     ETHERNET_PORT_ALLOCATION, ETHERNET_SWITCH_PORT, FAILOVER_NETWORK_SETTING,
+                     FAILOVER_SETTING_COMPONENT, GUEST_COMPONENTS, REGISTRY, SYNTHETIC_ETHERNET_PORT, SYSTEM_DEVICE,
+                     VIRTUAL_ETHERNET_SWITCH,
                      REPLICA_SYSTEM_DEPENDENCY, REPLICATION_RELATIONSHIP, REPLICATION_SERVICE,
                      REPLICATION_SETTING_DATA, SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM,
                      VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, VSSD)
 
+if TYPE_CHECKING:
+    from .network import Adapter, Switch
+
 # The association classes that link a VM to its settings, points and test VM (the jobs' are built apart).
 VM_LINKS = (SETTINGS_DEFINE_STATE, SNAPSHOT_OF_VIRTUAL_SYSTEM, ELEMENT_SETTING_DATA, REPLICA_SYSTEM_DEPENDENCY,
             SYSTEM_DEVICE)
+# Those that link switches, their ports and settings, and adapters to their failover settings (network.py).
+NETWORK_LINKS = (SYSTEM_DEVICE, ELEMENT_SETTING_DATA, FAILOVER_SETTING_COMPONENT)
 
 VIRTUAL_SYSTEM_TYPES = {
     "standard": "Microsoft:Hyper-V:Snapshot:Replica:Standard",
@@ -76,6 +83,8 @@ class VirtualMachine:  # pylint: disable=too-many-instance-attributes
     # Monotonic times: since when it runs (None when it does not), and when an accepted guest shutdown ends.
     running_since: float | None = None
     shutdown_at: float | None = None
+    # Its network adapters (network.Adapter), each with its connection, test switch and failover settings.
+    adapters: list["Adapter"] = field(default_factory=list)
 
     @property
     def fail_jobs(self) -> bool:
@@ -122,6 +131,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         self.name = config.name
         self.fqdn = config.fqdn or f"{config.name}.contoso.local"
         self.start = clock.wall(clock.monotonic())
+        self.switches = self._build_switches(config)
         self.vms = [self._build_vm(vm) for vm in config.vms]
         # Looking VMs up by id is on the path of every job and association; add_vm and remove_vm keep it current.
         self._vm_index = {vm.id.lower(): vm for vm in self.vms}
@@ -132,8 +142,46 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         self.destroyed: list[dict[str, Any]] = []
         self.jobs: dict[str, jobmod.Job] = {}
         self.job_rules: JobRules | None = None      # set by the simulator: injected job results and durations
+        self._effect_time: float | None = None     # while a due job's effect is applied: when the job ended
 
     # ------------------------------------------------------------ construction
+
+    def _build_switches(self, config: HostConfig) -> list["Switch"]:
+        from . import network  # pylint: disable=import-outside-toplevel
+        if config.switches is None:
+            return network.default_switches(config.name)
+        return [network.Switch(name, str(uuid.uuid5(uuid.NAMESPACE_URL, f"hypervsim/{config.name}/switch/{name}"))
+                               .upper(), kind) for name, kind in config.switches]
+
+    def _build_adapters(self, cfg: VmConfig) -> list["Adapter"]:
+        """The fleet's adapters, or one "Network Adapter": on the first external switch, unless the VM is a Replica
+        (not connected: Microsoft's 2012 team blog on failover IP injection)."""
+        from . import network  # pylint: disable=import-outside-toplevel
+        if cfg.adapters is None:
+            adapter = network.new_adapter(cfg.id, 0)
+            external = next((s for s in self.switches if s.kind == "external"), None)
+            if cfg.mode not in (2, 4) and external is not None:
+                adapter.switch = external.id
+            return [adapter]
+        result = []
+        for index, raw in enumerate(cfg.adapters):
+            adapter = network.new_adapter(cfg.id, index, raw["name"])
+            switch = self.switch_named(raw["switch"]) if raw["switch"] else None
+            adapter.switch = switch.id if switch else ""
+            adapter.test_switch = raw["test_switch"]
+            if "failover" in raw:
+                f = raw["failover"]
+                adapter.failover = network.FailoverIp(f["ip_addresses"], f["subnets"], f["gateways"],
+                                                      f["dns_servers"], f["dhcp"])
+            result.append(adapter)
+        return result
+
+    def switch_named(self, name: str) -> "Switch | None":
+        """The first switch with that display name, whatever its case [infer: Hyper-V compares them so]."""
+        return next((s for s in self.switches if s.name.lower() == name.lower()), None)
+
+    def switch_by_id(self, switch_id: str) -> "Switch | None":
+        return next((s for s in self.switches if s.id.lower() == switch_id.lower()), None)
 
     def _build_vm(self, cfg: VmConfig) -> VirtualMachine:
         points = []
@@ -151,7 +199,7 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             test_of=cfg.test_of, guest=cfg.guest, boot_seconds=cfg.boot_seconds,
             shutdown_seconds=cfg.shutdown_seconds, addresses=list(cfg.addresses or default_addresses(cfg.id)),
             # A VM the fleet starts running has been up for long: its guest answers at once.
-            running_since=-math.inf if cfg.power == 2 else None,
+            running_since=-math.inf if cfg.power == 2 else None, adapters=self._build_adapters(cfg),
             installed=self.start - datetime.timedelta(days=30), state_changed=self.start)
 
     # ------------------------------------------------------------ time
@@ -165,7 +213,8 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
     def set_power(self, vm: VirtualMachine, power: int) -> None:
         """The one way a VM's power state changes: the guest starts its boot when the VM starts running."""
         if power == 2 and vm.power != 2 and vm.power != 9:
-            vm.running_since = self.now()
+            # A job's effect is applied when the host is next read: the boot starts when the job ended.
+            vm.running_since = self._effect_time if self._effect_time is not None else self.now()
         elif power not in (2, 9):
             vm.running_since, vm.shutdown_at = None, None
         vm.power = power
@@ -178,7 +227,11 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
                 self.set_power(vm, 3)
         due = sorted((j for j in self.jobs.values() if not j.finished and j.end_time <= now), key=lambda j: j.end_time)
         for job in due:
-            job.finish()
+            self._effect_time = job.end_time
+            try:
+                job.finish()
+            finally:
+                self._effect_time = None
             vm = self.vm_by_id(job.vm_id)
             if vm is not None and job.instance_id in vm.pending_jobs:
                 vm.pending_jobs.remove(job.instance_id)
@@ -213,13 +266,18 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
     def add_test_vm(self, replica: VirtualMachine) -> VirtualMachine:
         """The VM TestReplicaSystem defines: "<replica> - Test" (Microsoft's 2012 team blog on test failover and its
         Replica sample), ReplicationMode 3, off (PowerShell does not start it), a new GUID, linked to the replica.
-        Its ReplicationState (0, PowerShell shows a test VM's replication as Disabled) and health are [infer]."""
+        Its ReplicationState (0, PowerShell shows a test VM's replication as Disabled) and health are [infer]. Its guest
+        is the replica's (the same disks), its adapters are on their test switches (network.test_copy)."""
+        from . import network  # pylint: disable=import-outside-toplevel
         now = self.wall(self.now())
+        test_id = str(uuid.uuid4()).upper()
         test = VirtualMachine(
-            name=f"{replica.name} - Test", id=str(uuid.uuid4()).upper(), mode=3, state=0, power=3, health=0,
+            name=f"{replica.name} - Test", id=test_id, mode=3, state=0, power=3, health=0,
             last_replication=None, failed_over_type=0, recovery_points=[], job_seconds=replica.job_seconds,
             job_result="completed", partner=replica.partner, interval=replica.interval, installed=now,
-            state_changed=now, test_of=replica.id)
+            state_changed=now, test_of=replica.id, guest=replica.guest, boot_seconds=replica.boot_seconds,
+            shutdown_seconds=replica.shutdown_seconds, addresses=list(replica.addresses),
+            adapters=network.test_copy(self, replica, test_id))
         self.add_vm(test)
         return test
 
@@ -413,11 +471,17 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
         and Msvm_AffectedJobElement; only those of ``of_class`` (or classes derived from it) when it is given, so
         that a query about the jobs of a VM does not build every VM's settings, and the reverse."""
         if of_class is None:
-            return self._vm_links() + self._job_links()
+            return self._vm_links() + self._network_links() + self._job_links()
         jobs = self._job_links() if AFFECTED_JOB_ELEMENT.is_a(of_class) else []
         vms = [link for link in self._vm_links(devices=SYSTEM_DEVICE.is_a(of_class)) if link.cls.is_a(of_class)] \
             if any(cls.is_a(of_class) for cls in VM_LINKS) else []
-        return vms + jobs
+        network = [link for link in self._network_links() if link.cls.is_a(of_class)] \
+            if any(cls.is_a(of_class) for cls in NETWORK_LINKS) else []
+        return vms + network + jobs
+
+    def _network_links(self) -> list[Instance]:
+        from . import network  # pylint: disable=import-outside-toplevel
+        return network.links(self)
 
     def _vm_links(self, devices: bool = True) -> list[Instance]:
         """The associations of every VM; its guest components' (Msvm_SystemDevice) only with ``devices``: reading
@@ -489,11 +553,20 @@ class HyperVHost:  # pylint: disable=too-many-public-methods,too-many-instance-a
             ((VIRTUAL_SYSTEM_MANAGEMENT_SERVICE,), lambda: [self.management_service()]),
             (GUEST_COMPONENTS, self.guest_components),
             ((VSSD,), self._settings_and_points),
+            ((VIRTUAL_ETHERNET_SWITCH,), lambda: self._network("switch_instances")),
+            ((ETHERNET_SWITCH_PORT,), lambda: [port for _s, port, _st in self._network("port_instances")]),
+            ((SYNTHETIC_ETHERNET_PORT, ETHERNET_PORT_ALLOCATION), lambda: self._network("settings_instances")),
+            ((FAILOVER_NETWORK_SETTING,), lambda: self._network("failover_instances")),
             ((REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP), self._replication_instances),
             ((CONCRETE_JOB,), self.job_instances),
             (VM_LINKS, self._vm_links),
+            (NETWORK_LINKS, self._network_links),
             ((AFFECTED_JOB_ELEMENT,), self._job_links),
         ]
+
+    def _network(self, builder: str) -> list[Any]:
+        from . import network  # pylint: disable=import-outside-toplevel
+        return getattr(network, builder)(self)
 
     def _instances(self, wanted: Callable[[CimClass], bool]) -> list[Instance]:
         result: list[Instance] = []

@@ -12,7 +12,7 @@ is written: the values the handler set, NULL for the others.
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import faults, ns
 from .cim import CimRef, ClassRegistry, ref_content
@@ -27,6 +27,9 @@ class EmbeddedInstance:
 
     class_name: str
     properties: dict[str, Any]
+    # The CIM type each property was sent with, and which were arrays: a handler may check them against the class.
+    types: dict[str, str] = field(default_factory=dict)
+    arrays: frozenset[str] = frozenset()
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -117,7 +120,8 @@ def _scalar(elem: ET.Element, cimtype: str) -> Any:
 
 
 def parse_embedded(raw: str, expected: str) -> EmbeddedInstance:
-    """CIM-XML text -> EmbeddedInstance; ValueError when it is not one instance of the expected class."""
+    """CIM-XML text -> EmbeddedInstance; ValueError when it is not one instance of the expected class ("*": any, as
+    ModifyResourceSettings takes any resource setting)."""
     if "<!DOCTYPE" in raw or "<!ENTITY" in raw:
         raise ValueError("an embedded instance must not carry a DTD")
     try:
@@ -125,11 +129,16 @@ def parse_embedded(raw: str, expected: str) -> EmbeddedInstance:
     except ET.ParseError as exc:
         raise ValueError(f"the embedded instance is not XML ({exc})") from exc
     class_name = root.get("CLASSNAME", "")
-    if root.tag != "INSTANCE" or class_name.lower() != expected.lower():
+    if root.tag != "INSTANCE" or not class_name or (expected != "*" and class_name.lower() != expected.lower()):
         raise ValueError(f"expected an embedded {expected} INSTANCE, got {root.tag} {class_name!r}")
     properties: dict[str, Any] = {}
+    types: dict[str, str] = {}
+    arrays = set()
     for prop in root:
         name, cimtype = prop.get("NAME", ""), prop.get("TYPE", "string")
+        types[name] = cimtype
+        if prop.tag == "PROPERTY.ARRAY":
+            arrays.add(name)
         if prop.tag == "PROPERTY":
             value = prop.find("VALUE")
             properties[name] = None if value is None else _typed(value.text or "", cimtype)
@@ -137,7 +146,7 @@ def parse_embedded(raw: str, expected: str) -> EmbeddedInstance:
             properties[name] = [_typed(v.text or "", cimtype) for v in prop.iterfind("VALUE.ARRAY/VALUE")]
         else:
             raise ValueError(f"unexpected {prop.tag} in an embedded instance")
-    return EmbeddedInstance(class_name, properties)
+    return EmbeddedInstance(class_name, properties, types, frozenset(arrays))
 
 
 def _parameter(elem: ET.Element, param: Param, classes: ClassRegistry) -> Any:

@@ -10,7 +10,7 @@ notes 1.2, 2.6. Out parameters are rendered alphabetically before ReturnValue; u
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
-from . import guest, management, power, replica
+from . import guest, management, network, power, replica
 from .cim import Instance
 from .hyperv import HyperVHost
 from .invocation import Invocation, MethodResult, Rejected
@@ -97,6 +97,14 @@ TABLE: dict[tuple[str, str], MethodSpec] = {(spec.cls.lower(), spec.name.lower()
     # A graceful shutdown: no job, the VM turns off later (guest.py).
     MethodSpec("Msvm_ShutdownComponent", "InitiateShutdown", {"Force": Param("boolean"), "Reason": Param("string")},
                guest.initiate_shutdown),
+    # Failover TCP/IP settings and the test switch (network.py): both answer at once here (no job kind).
+    MethodSpec("Msvm_ReplicationService", "SetFailoverNetworkAdapterSettings",
+               {"ComputerSystem": IN_REF,
+                "NetworkSettings": Param("string", True, embedded="Msvm_FailoverNetworkAdapterSettingData"),
+                "Job": JOB}, network.set_failover_network_adapter_settings),
+    MethodSpec("Msvm_VirtualSystemManagementService", "ModifyResourceSettings",
+               {"ResourceSettings": Param("string", True, embedded="*"),
+                "ResultingResourceSettings": Param("ref", True, "out"), "Job": JOB}, network.modify_resource_settings),
     MethodSpec("Msvm_ComputerSystem", "RequestStateChange",
                {"RequestedState": Param("uint16"), "TimeoutPeriod": Param("datetime"), "Job": JOB},
                power.request_state_change, POWER_JOBS[power.OFF], jobs_by=("RequestedState", POWER_JOBS)),

@@ -155,8 +155,52 @@ SYSTEM_DEVICE = CimClass("Msvm_SystemDevice", [
     _p("GroupComponent", "ref", key=True), _p("PartComponent", "ref", key=True),
 ], ("CIM_SystemDevice", "CIM_SystemComponent", "CIM_Component"))
 
+# Networking (network.py; msvm-virtualethernetswitch, msvm-ethernetswitchport, msvm-syntheticethernetportsettingdata,
+# msvm-ethernetportallocationsettingdata, msvm-failovernetworkadaptersettingdata): the documented properties a client
+# reads or sends back; every one is typed, since ModifyResourceSettings checks the types it is sent.
+VIRTUAL_ETHERNET_SWITCH = CimClass("Msvm_VirtualEthernetSwitch", _common_status() + _enabled() + [
+    _p("CreationClassName", key=True), _p("Name", key=True), _p("MaxVMQOffloads", "uint32"),
+    _p("MaxChimneyOffloads", "uint32"),
+], ("CIM_ComputerSystem", "CIM_System") + _ENABLED_LOGICAL)
+ETHERNET_SWITCH_PORT = CimClass("Msvm_EthernetSwitchPort", _common_status() + _enabled() + _device() + [_p("Name")],
+                                ("CIM_EthernetPort", "CIM_NetworkPort") + _DEVICE)
+
+
+def _rasd() -> list[Prop]:
+    """CIM_ResourceAllocationSettingData's properties."""
+    return [_p("Address"), _p("AddressOnParent"), _p("AllocationUnits"), _p("AutomaticAllocation", "boolean"),
+            _p("AutomaticDeallocation", "boolean"), _p("Caption"), _p("Connection", array=True),
+            _p("ConsumerVisibility", "uint16"), _p("Description"), _p("ElementName"), _p("HostResource", array=True),
+            _p("InstanceID", key=True), _p("Limit", "uint64"), _p("MappingBehavior", "uint16"),
+            _p("OtherResourceType"), _p("Parent"), _p("PoolID"), _p("Reservation", "uint64"), _p("ResourceSubType"),
+            _p("ResourceType", "uint16"), _p("VirtualQuantity", "uint64"), _p("VirtualQuantityUnits"),
+            _p("Weight", "uint32")]
+
+
+_RASD = ("CIM_ResourceAllocationSettingData", "CIM_SettingData") + _MANAGED_ELEMENT
+SYNTHETIC_ETHERNET_PORT = CimClass("Msvm_SyntheticEthernetPortSettingData", _rasd() + [
+    _p("StaticMacAddress", "boolean"), _p("VirtualSystemIdentifiers", array=True),
+    _p("ClusterMonitored", "boolean"), _p("DeviceNamingEnabled", "boolean"),
+], ("CIM_EthernetPortAllocationSettingData",) + _RASD)
+ETHERNET_PORT_ALLOCATION = CimClass("Msvm_EthernetPortAllocationSettingData", _rasd() + [
+    _p("EnabledState", "uint16"), _p("RequiredFeatures", array=True), _p("RequiredFeatureHints", array=True),
+    _p("TestReplicaPoolID"), _p("TestReplicaSwitchName"),
+], ("CIM_EthernetPortAllocationSettingData",) + _RASD)
+FAILOVER_NETWORK_SETTING = CimClass("Msvm_FailoverNetworkAdapterSettingData", [
+    _p("Caption"), _p("Description"), _p("ElementName"), _p("InstanceID", key=True), _p("ProtocolIFType", "uint16"),
+    _p("DHCPEnabled", "boolean"), _p("IPAddresses", array=True), _p("Subnets", array=True),
+    _p("DefaultGateways", array=True), _p("DNSServers", array=True),
+], ("CIM_SettingData",) + _MANAGED_ELEMENT)
+# msvm-ethernetportfailoversettingdatacomponent: GroupComponent the adapter, PartComponent its failover settings.
+FAILOVER_SETTING_COMPONENT = CimClass("Msvm_EthernetPortFailoverSettingDataComponent", [
+    _p("GroupComponent", "ref", key=True), _p("PartComponent", "ref", key=True),
+], ("CIM_Component",))
+NETWORK_CLASSES = (VIRTUAL_ETHERNET_SWITCH, ETHERNET_SWITCH_PORT, SYNTHETIC_ETHERNET_PORT, ETHERNET_PORT_ALLOCATION,
+                   FAILOVER_NETWORK_SETTING)
+
 ASSOCIATIONS = (SNAPSHOT_OF_VIRTUAL_SYSTEM, AFFECTED_JOB_ELEMENT, SETTINGS_DEFINE_STATE, ELEMENT_SETTING_DATA,
-                REPLICA_SYSTEM_DEPENDENCY, SYSTEM_DEVICE)
+                REPLICA_SYSTEM_DEPENDENCY, SYSTEM_DEVICE, FAILOVER_SETTING_COMPONENT)
 
 REGISTRY = ClassRegistry([COMPUTER_SYSTEM, REPLICATION_SERVICE, VIRTUAL_SYSTEM_MANAGEMENT_SERVICE, CONCRETE_JOB, VSSD,
-                          REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP, *GUEST_COMPONENTS, *ASSOCIATIONS])
+                          REPLICATION_SETTING_DATA, REPLICATION_RELATIONSHIP, *GUEST_COMPONENTS, *NETWORK_CLASSES,
+                          *ASSOCIATIONS])

@@ -125,7 +125,10 @@ def test_unknown_class(sim):
 
 def test_polymorphic_superclass_query(sim):
     rows = wql.execute("SELECT * FROM CIM_ComputerSystem", sim.model)
-    assert rows and all(r.instance.cls.name == "Msvm_ComputerSystem" for r in rows)
+    # The host, its VMs, and its virtual switches (Msvm_VirtualEthernetSwitch derives from CIM_ComputerSystem).
+    assert {r.instance.cls.name for r in rows} == {"Msvm_ComputerSystem", "Msvm_VirtualEthernetSwitch"}
+    assert all(r.instance.cls.name == "Msvm_ComputerSystem" for r in wql.execute(
+        "SELECT * FROM Msvm_ComputerSystem", sim.model))
 
 
 def test_select_list_rows(sim):
