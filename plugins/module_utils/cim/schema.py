@@ -63,6 +63,31 @@ PROPERTY_TYPES: Dict[str, Dict[str, str]] = {
         "GuestIntrinsicExchangeItems": "string[]", "GuestExchangeItems": "string[]",
     },
     "Msvm_KvpExchangeDataItem": {"Source": "uint16"},
+    # Networking (msvm-virtualethernetswitch, msvm-syntheticethernetportsettingdata,
+    # msvm-ethernetportallocationsettingdata, msvm-failovernetworkadaptersettingdata). Every non-string property of
+    # the two classes the client sends back (ModifyResourceSettings, SetFailoverNetworkAdapterSettings) is listed:
+    # an instance is sent with each property's CIM type, and a wrong one is refused.
+    "Msvm_VirtualEthernetSwitch": {"EnabledState": "uint16", "HealthState": "uint16", "OperationalStatus": "uint16[]",
+                                   "MaxVMQOffloads": "uint32", "MaxChimneyOffloads": "uint32"},
+    "Msvm_EthernetSwitchPort": {"EnabledState": "uint16", "HealthState": "uint16", "OperationalStatus": "uint16[]"},
+    "Msvm_SyntheticEthernetPortSettingData": {
+        "ResourceType": "uint16", "StaticMacAddress": "boolean", "VirtualSystemIdentifiers": "string[]",
+        "HostResource": "string[]", "Connection": "string[]", "AutomaticAllocation": "boolean",
+        "AutomaticDeallocation": "boolean", "VirtualQuantity": "uint64", "Reservation": "uint64", "Limit": "uint64",
+        "Weight": "uint32", "ConsumerVisibility": "uint16", "MappingBehavior": "uint16",
+        "ClusterMonitored": "boolean", "DeviceNamingEnabled": "boolean",
+    },
+    "Msvm_EthernetPortAllocationSettingData": {
+        "ResourceType": "uint16", "ConsumerVisibility": "uint16", "HostResource": "string[]",
+        "VirtualQuantity": "uint64", "Reservation": "uint64", "Limit": "uint64", "Weight": "uint32",
+        "AutomaticAllocation": "boolean", "AutomaticDeallocation": "boolean", "Connection": "string[]",
+        "MappingBehavior": "uint16", "DesiredVLANEndpointMode": "uint16", "EnabledState": "uint16",
+        "RequiredFeatures": "string[]", "RequiredFeatureHints": "string[]",
+    },
+    "Msvm_FailoverNetworkAdapterSettingData": {
+        "ProtocolIFType": "uint16", "DHCPEnabled": "boolean", "IPAddresses": "string[]", "Subnets": "string[]",
+        "DefaultGateways": "string[]", "DNSServers": "string[]",
+    },
 }
 
 # Key properties, in the order Windows lists them in an object path.
@@ -73,6 +98,11 @@ KEYS: Dict[str, Tuple[str, ...]] = {
     "Msvm_VirtualSystemSettingData": ("InstanceID",),
     "Msvm_ReplicationRelationship": ("InstanceID",),
     "Msvm_ReplicationSettingData": ("InstanceID",),
+    "Msvm_VirtualEthernetSwitch": ("CreationClassName", "Name"),
+    "Msvm_EthernetSwitchPort": ("CreationClassName", "DeviceID", "SystemCreationClassName", "SystemName"),
+    "Msvm_SyntheticEthernetPortSettingData": ("InstanceID",),
+    "Msvm_EthernetPortAllocationSettingData": ("InstanceID",),
+    "Msvm_FailoverNetworkAdapterSettingData": ("InstanceID",),
 }
 
 

@@ -57,6 +57,21 @@ def any_equal(name: str, values: Iterable[str]) -> str:
     return "(" + " OR ".join(terms) + ")"
 
 
+def like_literal(prefix: str) -> str:
+    """A LIKE pattern matching values that start with ``prefix``: WQL has no escape character, so the pattern's
+    own metacharacters (% _ [) are written as one-character sets."""
+    escaped = "".join("[%s]" % c if c in "%_[" else c for c in _check(prefix))
+    return literal(escaped + "%")
+
+
+def any_starting(name: str, prefixes: Iterable[str]) -> str:
+    """``(Name LIKE 'a%' OR Name LIKE 'b%')``."""
+    terms = ["%s LIKE %s" % (prop(name), like_literal(p)) for p in prefixes]
+    if not terms:
+        raise ValueError("any_starting needs at least one prefix")
+    return "(" + " OR ".join(terms) + ")"
+
+
 def select(class_name: str, where: str = "") -> str:
     return "SELECT * FROM %s%s" % (prop(class_name), " WHERE " + where if where else "")
 

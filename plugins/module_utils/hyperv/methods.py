@@ -99,6 +99,9 @@ class Method:  # pylint: disable=too-many-instance-attributes
     # For a method whose job depends on an input (RequestStateChange: 12 Start, 13 Power Off, ...): that input and
     # the JobType by its value, so that another run's job is known to head where this call would (operations.py).
     jobs_by_input: Tuple[str, Mapping[int, int]] = ("", {})
+    # Return values this method documents with other meanings than the Hyper-V ones (operations.RETURN_CODES): the
+    # DMTF codes of the CIM_VirtualSystemManagementService methods (1 Not Supported, 4 Invalid Parameter, ...).
+    return_codes: Mapping[int, str] = field(default_factory=dict)
 
     def job_types_for(self, inputs: Mapping[str, Any]) -> FrozenSet[int]:
         """The JobTypes of the job this call starts: the one its input names, else every one of the method."""
@@ -208,10 +211,30 @@ REQUEST_REPLICATION_STATE_CHANGE = Method(
     inputs=(Param("RequestedState", "uint16"), Param("TimeoutPeriod", "datetime")),
     job_types=frozenset({96}), leads_to=replication(from_input="RequestedState"))
 
+# setfailovernetworkadaptersettings-msvm-replicationservice: replaces the failover TCP/IP settings of the adapters
+# whose Msvm_FailoverNetworkAdapterSettingData instances it is given (the instances as read, edited: Microsoft's
+# client does the same, decompiled FailoverNetworkAdapterSettingView). 0, or 4096 with a job of a type the page does
+# not name. Setting the same values twice is harmless, so a lost answer with no job to follow is sent again.
+SET_FAILOVER_NETWORK_ADAPTER_SETTINGS = Method(
+    "SetFailoverNetworkAdapterSettings", REPLICATION_SERVICE, SERVICE,
+    inputs=(COMPUTER_SYSTEM, Param("NetworkSettings", "string[]", "Msvm_FailoverNetworkAdapterSettingData")),
+    system_input="ComputerSystem", check_with="Get-VMNetworkAdapterFailoverConfiguration")
+
+# modifyresourcesettings-msvm-virtualsystemmanagementservice: changes the resource settings it is given, each an
+# embedded instance whose InstanceID names it (here an adapter's connection, for its TestReplicaSwitchName). Its
+# return values are the DMTF ones.
+MODIFY_RESOURCE_SETTINGS = Method(
+    "ModifyResourceSettings", "Msvm_VirtualSystemManagementService", SERVICE,
+    inputs=(Param("ResourceSettings", "string[]", "Msvm_EthernetPortAllocationSettingData"),),
+    outputs=(Param("ResultingResourceSettings", "ref[]"), JOB), check_with="Get-VMNetworkAdapter",
+    return_codes={1: "Not Supported", 2: "Failed", 3: "Timeout", 4: "Invalid Parameter", 5: "Invalid State",
+                  6: "Incompatible Parameters"})
+
 # Every method the collection calls, by name.
 METHODS = {method.name: method for method in (INITIATE_FAILOVER, REVERT_FAILOVER, TEST_REPLICA_SYSTEM, DESTROY_SYSTEM,
                                               REQUEST_STATE_CHANGE, REQUEST_REPLICATION_STATE_CHANGE,
-                                              INITIATE_SHUTDOWN)}
+                                              INITIATE_SHUTDOWN, SET_FAILOVER_NETWORK_ADAPTER_SETTINGS,
+                                              MODIFY_RESOURCE_SETTINGS)}
 
 
 def started_by(job_type: Optional[int]) -> str:

@@ -260,7 +260,8 @@ def _read_answer(call: Call, code: int, outputs: Dict[str, Any]) -> None:
         call.error = "%s was refused by the host: Access Denied (%s); %s" % (call.what(), code, RIGHTS)
     elif code != COMPLETED:
         call.error = ("%s was refused by the host: %s (%s); the VM is %s, check it with %s" % (
-            call.what(), RETURN_CODES.get(code, "unknown return code"), code, call.method.describe(call.vm),
+            call.what(), call.method.return_codes.get(code) or RETURN_CODES.get(code, "unknown return code"), code,
+            call.method.describe(call.vm),
             call.method.check_with))
 
 
