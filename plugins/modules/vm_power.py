@@ -19,6 +19,12 @@ description:
   - Idempotent. A running VM is not started again (it is still waited for), an off one is not stopped.
   - Refuses to start a Replica VM that has not failed over, before anything is sent, since starting it would break
     replication and Windows refuses it; the message names the VM and its replication state. The other VMs go on.
+  - Refuses to start a failed-over Replica VM or a test VM that could reach production with production's addresses
+    and name (the network guard), before anything is sent, unless it is named in O(allow_unsafe_network). It is safe
+    when each of its adapters is not connected or on a private or internal switch, or, for a failed-over replica,
+    has failover TCP/IP settings with addresses of its own (see M(hyperv.replica.failover_network)). Whether a switch
+    is external comes from the host, from what the switch's ports connect to. RV(vms[].network_guard) says what was
+    decided and why. Other VMs are not judged.
   - A guest that does not answer within O(wait_timeout) fails its VM with what was seen; the other VMs are not
     affected. All the VMs' heartbeats and addresses are read with one query per class per poll tick.
   - Target the Hyper-V host itself when the inventory describes it as a WinRM host (C(ansible_connection=winrm) or
@@ -76,6 +82,13 @@ options:
       - How many start or stop calls are in flight at once, each on its own WinRM connection (at most 100).
     type: int
     default: 8
+  allow_unsafe_network:
+    description:
+      - VMs (names or GUIDs, as in O(vms)) to start even though the network guard finds that they could reach
+        production with production's identity. Their RV(vms[].network_guard.outcome) is V(allowed).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - hyperv.replica.connection
   - hyperv.replica.connection.attributes
@@ -154,6 +167,15 @@ vms:
       type: list
       elements: str
       sample: [192.168.60.11, "fe80::11"]
+    network_guard:
+      description:
+        - For a failed-over Replica VM or a test VM this task starts, the network guard's decision; null for the
+          other VMs.
+        - C(outcome) is V(safe), V(unsafe) (the VM was not started; its error says what to set) or V(allowed)
+          (unsafe, started because O(allow_unsafe_network) names it); C(reasons) says why, adapter by adapter.
+      type: dict
+      sample: {outcome: unsafe, reasons: ["adapter 'Network Adapter' is on external switch 'Production' and has no
+        failover TCP/IP settings"]}
     stopped_by:
       description: With O(state=off), how the VM was stopped, V(guest) or V(turn_off); null if it was not stopped.
       type: str
@@ -191,6 +213,7 @@ def main():
         wait_timeout={"type": "int", "default": 900},
         poll_interval={"type": "float", "default": 1.0},
         max_concurrent={"type": "int", "default": 8},
+        allow_unsafe_network={"type": "list", "elements": "str", "default": []},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_vm_power(module)

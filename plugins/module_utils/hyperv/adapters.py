@@ -130,6 +130,26 @@ def failover_ip(instance: Optional[Instance]) -> FailoverIp:
     return result
 
 
+def normalized(settings: FailoverIp) -> FailoverIp:
+    """The same settings written one way, so that what the host holds compares with what the task asks."""
+    def interface(text: str) -> str:
+        try:
+            return ipaddress.ip_interface(text).with_prefixlen if "/" in text else ipaddress.ip_address(text).compressed
+        except ValueError:
+            return text
+    return FailoverIp([interface(a) for a in settings.ipv4], [interface(a) for a in settings.ipv6],
+                      interface(settings.ipv4_gateway) if settings.ipv4_gateway else "",
+                      interface(settings.ipv6_gateway) if settings.ipv6_gateway else "",
+                      [interface(a) for a in settings.dns_servers], settings.dhcp)
+
+
+def adapter_view(adapter: Adapter, switch_names: Dict[str, str]) -> Dict[str, object]:
+    """An adapter as the modules report it: its name, the switch it is on, its test switch, its failover settings."""
+    switch = adapter.switch_id
+    return {"name": adapter.name, "switch": switch_names.get(switch, switch) if switch else "",
+            "test_switch": adapter.test_switch, "failover": normalized(failover_ip(adapter.failover)).as_dict()}
+
+
 def _nic_of(instance_id: str, vm_id: str) -> str:
     """The adapter GUID in "Microsoft:<VM>\\<NIC>[\\C]" or "Microsoft:FailoverNetworkSetting\\<VM>\\<NIC>"."""
     parts = instance_id.replace("/", "\\").split("\\")

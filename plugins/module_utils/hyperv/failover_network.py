@@ -26,7 +26,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import C
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
 from ansible_collections.hyperv.replica.plugins.module_utils.errors import HypervError
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.adapters import (
-    REPLICATED_MODES, Adapter, FailoverIp, failover_ip, read_adapters)
+    REPLICATED_MODES, Adapter, FailoverIp, failover_ip, normalized, read_adapters)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     MODIFY_RESOURCE_SETTINGS, SET_FAILOVER_NETWORK_ADAPTER_SETTINGS)
@@ -90,19 +90,6 @@ def parse_failover(raw: Dict[str, Any], where: str) -> FailoverIp:
         raise BadInput("%s: a gateway needs an address of its family (Set-VMNetworkAdapterFailoverConfiguration "
                        "refuses it too)" % where)
     return FailoverIp(ipv4, ipv6, gw4, gw6, dns, dhcp)
-
-
-def normalized(settings: FailoverIp) -> FailoverIp:
-    """The same settings written one way, so that what the host holds compares with what the task asks."""
-    def interface(text: str) -> str:
-        try:
-            return ipaddress.ip_interface(text).with_prefixlen if "/" in text else ipaddress.ip_address(text).compressed
-        except ValueError:
-            return text
-    return FailoverIp([interface(a) for a in settings.ipv4], [interface(a) for a in settings.ipv6],
-                      interface(settings.ipv4_gateway) if settings.ipv4_gateway else "",
-                      interface(settings.ipv6_gateway) if settings.ipv6_gateway else "",
-                      [interface(a) for a in settings.dns_servers], settings.dhcp)
 
 
 def wmi_values(settings: FailoverIp) -> Dict[str, Any]:
@@ -277,6 +264,3 @@ class FailoverNetworkRun:
             for result in changed:
                 result.after_adapters = after.get(result.vm.id.upper(), [])
         return results
-
-    def switch_name(self, switch_id: str) -> str:
-        return next((s.name for s in self.switches if s.id == switch_id), switch_id)

@@ -6,6 +6,8 @@
 Start: ``Msvm_ComputerSystem.RequestStateChange(2)`` for a VM that is off, saved or paused, never for a Replica VM
 that has not failed over (starting it would break replication, and Windows refuses it: hyperv guest-power notes 1),
 then one read per poll tick of every VM's heartbeat (and addresses) until each answers or ``wait_timeout`` passes.
+A recovered or test VM is started only when the network guard finds it cannot reach production with production's
+identity, or the operator allows it (network_guard.py).
 Stop: ``Msvm_ShutdownComponent.InitiateShutdown`` for a running guest, a wait of ``shutdown_timeout`` for the VMs
 to go off (one read of every VM per tick), then ``RequestStateChange(3)`` for those still on, or at once for a
 guest that refused or a VM paused or saved. Idempotent: a running VM is not started again, an off one not stopped.
@@ -19,6 +21,8 @@ from typing import Any, Callable, Dict, List, Optional
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.converge import Converge, Plan, VmResult
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.guest import Guest, read_guests
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.network_guard import (
+    UNSAFE, Verdict, assess, refusal)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import (
     GUEST_SHUTDOWN, INITIATE_SHUTDOWN, START, TURN_OFF)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
@@ -73,6 +77,8 @@ class PowerResult(VmResult):
     guest: Optional[Guest] = None
     moments: Dict[str, Optional[float]] = field(default_factory=dict)
     stopped_by: Optional[str] = None
+    # The network guard's verdict on a recovered or test VM this task boots (network_guard.py).
+    network: Optional[Verdict] = None
 
     def as_dict(self, timestamp: Optional[Callable[[Optional[float]], Optional[str]]] = None) -> Dict[str, Any]:
         now = self.after or self.vm
@@ -81,6 +87,7 @@ class PowerResult(VmResult):
             "name": self.vm.name, "id": self.vm.id, "changed": self.changed, "mode": self.vm.mode_name,
             "state": now.state_name, "power_state": now.power_name, "heartbeat": guest.heartbeat_name,
             "addresses": list(guest.addresses), "stopped_by": self.stopped_by,
+            "network_guard": self.network.as_dict() if self.network else None,
             "timings": {key: timestamp(self.moments.get(key)) if timestamp else None
                         for key in ("requested", "running", "heartbeat", "addresses")},
             "error": self.error or None,
@@ -96,6 +103,8 @@ class Request:
     shutdown_timeout: float = 120.0
     check_mode: bool = False
     max_concurrent: int = 1
+    # VMs (names or GUIDs) the network guard lets boot although it finds them unsafe.
+    allow_unsafe_network: List[str] = field(default_factory=list)
 
 
 class PowerRun:
@@ -111,6 +120,7 @@ class PowerRun:
         vms = find_vms(self.cim, request.vms)
         if request.desired == RUNNING:
             results = [PowerResult(vm=vm, plan=plan_start(vm)) for vm in vms]
+            self._guard(results, request.allow_unsafe_network)
             self.converge.apply(results, request.max_concurrent, True, request.check_mode)
             self._started(results)
             if not request.check_mode and request.wait_for != WAIT_NONE:
@@ -123,6 +133,15 @@ class PowerRun:
                 self._stop(results, request)
         self.polls += self.converge.polls
         return results
+
+    def _guard(self, results: List[PowerResult], allowed: List[str]) -> None:
+        """The network guard, for the VMs about to be started: an unsafe one is refused before anything is sent."""
+        booting = [r for r in results if r.plan.steps and not r.error]
+        verdicts = assess(self.cim, [r.vm for r in booting], allowed)
+        for result in booting:
+            result.network = verdicts.get(result.vm.id.upper())
+            if result.network is not None and result.network.outcome == UNSAFE:
+                result.plan = Plan(error=refusal(result.vm, result.network))
 
     def _started(self, results: List[PowerResult]) -> None:
         for result in results:

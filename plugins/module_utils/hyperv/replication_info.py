@@ -11,21 +11,25 @@ request per VM, so the cost of a report does not grow with the number of VMs (hy
 * Msvm_ReplicationSettingData: servers and interval; its VirtualSystemIdentifier is the VM GUID.
 * Msvm_VirtualSystemSettingData of the three Replica types: the recovery points (recovery_points.points_by_vm).
 * Msvm_ReplicaSystemDependency: each replica's test VM (vm.test_vms_of), read with the VMs when not listed already.
+* Each VM's network adapters, their switch, test switch and failover TCP/IP settings (adapters.py), and the host's
+  switches for their names.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim import wql
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Instance
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv import recovery_points
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.adapters import adapter_view, read_adapters
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.relationships import by_vm, owner_of, queries
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import (
     HEALTH, LOOKUP_CHUNK, MODE_EXTENDED_REPLICA, MODE_NONE, MODE_REPLICA, REPLICATION_TYPES, VM, find_vms,
     replicated_vms, test_vms_of)
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.switches import read_switches
 from ansible_collections.hyperv.replica.plugins.module_utils.timefmt import iso_utc
 
 
@@ -66,6 +70,8 @@ class VmInfo:
     settings: Optional[Settings] = None
     points: Optional[List[recovery_points.RecoveryPoint]] = None
     test_vm: Optional[VM] = None
+    # Each network adapter: its switch, its test switch and its failover TCP/IP settings (adapters.adapter_view).
+    adapters: List[Dict[str, object]] = field(default_factory=list)
 
     def as_dict(self) -> Dict[str, Any]:
         vm, settings = self.vm, self.settings
@@ -81,6 +87,7 @@ class VmInfo:
             "replication_interval": settings.interval if settings else None,
             "test_vm": ({"name": self.test_vm.name, "id": self.test_vm.id, "power_state": self.test_vm.power_name}
                         if self.test_vm else None),
+            "adapters": list(self.adapters),
         }
         if self.points is not None:
             result["recovery_points"] = [p.as_dict() for p in self.points]
@@ -103,9 +110,11 @@ def read_info(cim: CimClient, selection: Optional[List[str]] = None, with_points
     matches no VM, or several, raises VmLookupError as the failover module does.
     """
     vms = replicated_vms(cim) if selection is None else find_vms(cim, selection)
+    adapters = _adapters(cim, vms)
     replicated = [vm.id for vm in vms if vm.mode != MODE_NONE]
     if not replicated:
-        return [VmInfo(vm=vm, points=[] if with_points else None) for vm in vms]
+        return [VmInfo(vm=vm, points=[] if with_points else None, adapters=adapters.get(vm.id.upper(), []))
+                for vm in vms]
     # All replicated VMs of the host: the classes unfiltered, one query each. A list: filtered, in chunks.
     wanted: Optional[List[str]] = None if selection is None else replicated
     settings = read_settings(cim, wanted)
@@ -113,4 +122,12 @@ def read_info(cim: CimClient, selection: Optional[List[str]] = None, with_points
     replicas = [vm for vm in vms if vm.mode in (MODE_REPLICA, MODE_EXTENDED_REPLICA)]
     tests = test_vms_of(cim, replicas, known={vm.id: vm for vm in vms}, every=selection is None) if replicas else {}
     return [VmInfo(vm=vm, settings=settings.get(vm.id), points=points.get(vm.id, []) if with_points else None,
-                   test_vm=tests.get(vm.id)) for vm in vms]
+                   test_vm=tests.get(vm.id), adapters=adapters.get(vm.id.upper(), [])) for vm in vms]
+
+
+def _adapters(cim: CimClient, vms: List[VM]) -> Dict[str, List[Dict[str, object]]]:
+    """Each VM's adapters as reported (one query per class per 40 VMs, and one for the switches' names)."""
+    if not vms:
+        return {}
+    names = {switch.id: switch.name for switch in read_switches(cim)}
+    return {vm_id: [adapter_view(a, names) for a in found] for vm_id, found in read_adapters(cim, vms).items()}

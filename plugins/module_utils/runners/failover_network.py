@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hyperv.replica.plugins.module_utils.connection import Connection
-from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.adapters import Adapter, failover_ip
+from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.adapters import Adapter, adapter_view
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.failover_network import (
     AdapterChange, FailoverNetworkRun, NetworkResult, normalized, parse_wishes)
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.waiter import Waiter
@@ -20,8 +20,7 @@ from ansible_collections.hyperv.replica.plugins.module_utils.wire.retry import R
 
 def _adapter(run: FailoverNetworkRun, adapter: Adapter) -> Dict[str, Any]:
     """An adapter as the host holds it."""
-    return {"name": adapter.name, "switch": run.switch_name(adapter.switch_id) if adapter.switch_id else "",
-            "test_switch": adapter.test_switch, "failover": normalized(failover_ip(adapter.failover)).as_dict()}
+    return adapter_view(adapter, {s.id: s.name for s in run.switches})
 
 
 def _after(run: FailoverNetworkRun, result: NetworkResult, change: AdapterChange, check_mode: bool) -> Dict[str, Any]:

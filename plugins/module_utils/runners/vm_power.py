@@ -30,7 +30,8 @@ def run_vm_power(module: AnsibleModule) -> None:
     params = module.params
     request = Request(vms=params["vms"], desired=params["state"], wait_for=params["wait_for"],
                       shutdown=params["shutdown"], shutdown_timeout=params["shutdown_timeout"],
-                      check_mode=module.check_mode, max_concurrent=params["max_concurrent"])
+                      check_mode=module.check_mode, max_concurrent=params["max_concurrent"],
+                      allow_unsafe_network=params["allow_unsafe_network"])
     waiter = Waiter(timeout=params["wait_timeout"], interval=params["poll_interval"])
 
     def work(connection: Connection) -> Dict[str, Any]:

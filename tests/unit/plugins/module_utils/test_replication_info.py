@@ -115,8 +115,12 @@ def test_only_vms_that_are_not_replicated(host):
     sim.reset_counters()
     (plain,) = info(sim, ["plain01"])
     assert plain["mode"] == "None" and plain["recovery_points"] == []
-    # Nothing to read beyond the VM itself.
-    assert simhost.requests_by_class(sim).keys() == {"Msvm_ComputerSystem"}
+    # Nothing to read beyond the VM itself and its network adapters.
+    assert simhost.requests_by_class(sim).keys() == {
+        "Msvm_ComputerSystem", "Msvm_VirtualEthernetSwitch", "Msvm_SyntheticEthernetPortSettingData",
+        "Msvm_EthernetPortAllocationSettingData", "Msvm_FailoverNetworkAdapterSettingData"}
+    (adapter,) = plain["adapters"]
+    assert adapter["name"] == "Network Adapter" and adapter["switch"] == "Production"
 
 
 def test_unknown_and_ambiguous_names_fail_together(host):
@@ -169,7 +173,26 @@ def test_requests_do_not_grow_with_the_number_of_vms(host, with_points):
     assert counts[5][1] == counts[40][1]
     # Each replica's test VM: one query on Msvm_ReplicaSystemDependency for the host (no test VM: no Pull).
     assert counts[5][1]["Msvm_ReplicaSystemDependency"] == 1
-    assert counts[5][0] == counts[40][0] == (9 if with_points else 7)
+    # The adapters: one query per class (adapters, connections, failover settings) per 40 VMs, and the switches.
+    assert all(counts[5][1][cls] == 2 for cls in ("Msvm_SyntheticEthernetPortSettingData",
+                                                  "Msvm_EthernetPortAllocationSettingData",
+                                                  "Msvm_FailoverNetworkAdapterSettingData", "Msvm_VirtualEthernetSwitch"))
+    assert counts[5][0] == counts[40][0] == (17 if with_points else 15)
+
+
+def test_each_vm_reports_its_adapters_switches_and_failover_settings(host):
+    sim = host([vm("app01", adapters=[{"switch": "Production", "test_switch": "Isolated", "failover": {
+        "ip_addresses": ["192.168.60.11", "fd00::11"], "subnets": ["255.255.255.0", "64"],
+        "gateways": ["192.168.60.1"], "dns_servers": ["192.168.60.10"], "dhcp": False}}, {"name": "Backup"}],
+        recovery_points=[{"type": "standard", "created": "-1h"}])])
+    (app,) = info(sim)
+    assert app["adapters"] == [
+        {"name": "Network Adapter", "switch": "Production", "test_switch": "Isolated",
+         "failover": {"ipv4": ["192.168.60.11/24"], "ipv6": ["fd00::11/64"], "ipv4_gateway": "192.168.60.1",
+                      "ipv6_gateway": "", "dns_servers": ["192.168.60.10"], "dhcp": False}},
+        {"name": "Backup", "switch": "", "test_switch": "",
+         "failover": {"ipv4": [], "ipv6": [], "ipv4_gateway": "", "ipv6_gateway": "", "dns_servers": [],
+                      "dhcp": True}}]
 
 
 @pytest.mark.parametrize("named", [False, True])

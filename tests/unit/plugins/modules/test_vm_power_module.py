@@ -93,3 +93,54 @@ def test_turn_off_does_not_ask_the_guest(hosts):
     sim = hosts.start([failed_over("on01", power="running"), failed_over("p01", power="paused")], job_seconds=0)
     done = task(sim, "off", vms=["on01", "p01"], shutdown="turn_off")
     assert [v["stopped_by"] for v in done.result["vms"]] == ["turn_off", "turn_off"] and counters(sim) == (2, 0)
+
+
+NETWORKS = [{"name": "Production", "kind": "external"}, {"name": "Isolated", "kind": "private"},
+            {"name": "Lab", "kind": "internal"}]
+STATIC = {"ip_addresses": ["192.168.60.11"], "subnets": ["255.255.255.0"]}
+
+
+def test_the_network_guard_refuses_a_vm_that_could_reach_production_unless_allowed(hosts):
+    sim = hosts.start([
+        failed_over("bare01", adapters=[{"switch": "Production"}]),                       # unsafe
+        failed_over("ipd01", adapters=[{"switch": "Production", "failover": STATIC}]),    # failover addresses
+        failed_over("lab01", adapters=[{"switch": "Lab"}, {"name": "Second", "switch": "Isolated"}]),
+        failed_over("dhcp01", adapters=[{"switch": "Production", "failover": {"dhcp": True}}]),  # DHCP alone: unsafe
+        vm("test01", mode="test_replica", state="disabled", adapters=[{"switch": "Production"}], boot_seconds=0),
+        vm("prim01", mode="primary", adapters=[{"switch": "Production"}], boot_seconds=0),  # not judged
+    ], switches=NETWORKS, job_seconds=0)
+    names = ["bare01", "ipd01", "lab01", "dhcp01", "test01", "prim01"]
+    done = task(sim, "running", vms=names, wait_timeout=5)
+    by_name = {v["name"]: v for v in done.result["vms"]}
+    outcomes = {n: (by_name[n]["network_guard"] or {}).get("outcome") for n in names}
+    assert outcomes == {"bare01": "unsafe", "ipd01": "safe", "lab01": "safe", "dhcp01": "unsafe", "test01": "unsafe",
+                        "prim01": None}
+    powers = {v["name"]: v["power"] for v in sim.vms()}
+    assert [n for n in names if powers[n] == 2] == ["ipd01", "lab01", "prim01"]
+    error = by_name["bare01"]["error"]
+    assert "could reach production" in error and "external switch 'Production'" in error
+    assert "allow_unsafe_network" in error and "failover_network" in error
+    assert "private or internal switch" in by_name["test01"]["error"]
+    # Named by the operator: booted, and the result says it was allowed.
+    allowed = task(sim, "running", vms=["bare01"], allow_unsafe_network=["BARE01"])
+    (entry,) = allowed.result["vms"]
+    assert entry["error"] is None and entry["power_state"] == "Running"
+    assert entry["network_guard"]["outcome"] == "allowed" and entry["network_guard"]["reasons"]
+
+
+def test_a_test_vm_on_its_isolated_test_switch_is_safe(hosts):
+    sim = hosts.start([vm("app01", adapters=[{"switch": "Production", "test_switch": "Isolated"}], job_seconds=0,
+                          boot_seconds=0)], switches=NETWORKS, job_seconds=0)
+    cim = simhost.cim_client(sim)
+    from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.methods import TEST_REPLICA_SYSTEM
+    from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.vm import find_vms
+    from ansible_collections.hyperv.replica.plugins.module_utils.cim.values import Reference
+    (replica,) = find_vms(cim, ["app01"])
+    service = cim.query_references("SELECT * FROM Msvm_ReplicationService")[0]
+    assert isinstance(service, Reference)
+    cim.invoke(service, TEST_REPLICA_SYSTEM.name, TEST_REPLICA_SYSTEM.arguments(replica, {}),
+               TEST_REPLICA_SYSTEM.output_types())
+    sim.clock.advance(1)
+    done = task(sim, "running", vms=["app01 - Test"])
+    (entry,) = done.result["vms"]
+    assert entry["network_guard"]["outcome"] == "safe" and entry["power_state"] == "Running", entry
