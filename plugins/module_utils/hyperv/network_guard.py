@@ -18,7 +18,7 @@ unless the operator names it in ``allow_unsafe_network``; the result says it was
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Tuple
 
 from ansible_collections.hyperv.replica.plugins.module_utils.cim.client import CimClient
 from ansible_collections.hyperv.replica.plugins.module_utils.hyperv.adapters import Adapter, failover_ip, read_adapters
@@ -47,30 +47,33 @@ def judged(vm: VM) -> bool:
     return vm.mode in (MODE_TEST_REPLICA, MODE_REPLICA, MODE_EXTENDED_REPLICA)
 
 
-def _adapter_reason(vm: VM, adapter: Adapter, kinds: Dict[str, str], names: Dict[str, str]) -> Optional[str]:
-    """Why this adapter is unsafe, or None when it is safe."""
+def _adapter_verdict(vm: VM, adapter: Adapter, kinds: Dict[str, str], names: Dict[str, str]) -> Tuple[bool, str]:
+    """Whether this adapter is safe, and why (or why not)."""
     switch = adapter.switch_id
     if not switch:
-        return None
+        return True, "adapter %r is not connected" % adapter.name
     kind = kinds.get(switch, UNKNOWN)
     label = "switch %r" % names.get(switch, switch)
     if kind not in (EXTERNAL, UNKNOWN):
-        return None
+        return True, "adapter %r is on %s %s" % (adapter.name, kind, label)
     where = "on external %s" % label if kind == EXTERNAL else "on %s, which the host does not list as a known " \
         "switch" % label
     if vm.mode == MODE_TEST_REPLICA:
-        return "adapter %r is %s (a test VM belongs on a private or internal switch)" % (adapter.name, where)
-    if adapter.port is not None and failover_ip(adapter.failover).static:
-        return None
-    return "adapter %r is %s and has no failover TCP/IP settings" % (adapter.name, where)
+        return False, "adapter %r is %s (a test VM belongs on a private or internal switch)" % (adapter.name, where)
+    settings = failover_ip(adapter.failover)
+    if adapter.port is not None and settings.static:
+        addresses = ", ".join(settings.ipv4 + settings.ipv6)
+        return True, "adapter %r is %s with failover addresses %s" % (adapter.name, where, addresses)
+    return False, "adapter %r is %s and has no failover TCP/IP settings" % (adapter.name, where)
 
 
 def judge(vm: VM, adapters: List[Adapter], kinds: Dict[str, str], names: Dict[str, str], allowed: bool) -> Verdict:
-    reasons = [r for r in (_adapter_reason(vm, a, kinds, names) for a in adapters) if r]
-    if not reasons:
-        return Verdict(SAFE, ["every adapter is not connected, on a private or internal switch%s" % (
-            "" if vm.mode == MODE_TEST_REPLICA else ", or given failover TCP/IP settings")])
-    return Verdict(ALLOWED if allowed else UNSAFE, reasons)
+    """Safe when every adapter is; the reasons are the unsafe adapters' when there are some, else every adapter's."""
+    seen = [_adapter_verdict(vm, a, kinds, names) for a in adapters]
+    unsafe = [why for ok, why in seen if not ok]
+    if not unsafe:
+        return Verdict(SAFE, [why for _ok, why in seen] or ["it has no network adapter"])
+    return Verdict(ALLOWED if allowed else UNSAFE, unsafe)
 
 
 def refusal(vm: VM, verdict: Verdict) -> str:
