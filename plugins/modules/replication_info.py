@@ -185,6 +185,28 @@ vms:
           description: Its power state.
           type: str
           sample: "Off"
+    adapters:
+      description:
+        - The VM's network adapters, as M(hyperv.replica.failover_network) sets them.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: The adapter's name.
+          type: str
+          sample: Network Adapter
+        switch:
+          description: The virtual switch it is connected to; empty when it is not connected.
+          type: str
+        test_switch:
+          description: The switch a test failover's VM gets it connected to; empty for none.
+          type: str
+        failover:
+          description:
+            - Its failover TCP/IP settings, with the keys of M(hyperv.replica.failover_network)'s C(failover) option
+              (V(ipv4), V(ipv6), V(ipv4_gateway), V(ipv6_gateway), V(dns_servers), V(dhcp)); nothing set reads as
+              no addresses and V(dhcp) true.
+          type: dict
     recovery_points:
       description: The VM's recovery points, newest first.
       returned: when O(recovery_points=true)

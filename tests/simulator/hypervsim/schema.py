@@ -184,7 +184,8 @@ SYNTHETIC_ETHERNET_PORT = CimClass("Msvm_SyntheticEthernetPortSettingData", _ras
 ], ("CIM_EthernetPortAllocationSettingData",) + _RASD)
 ETHERNET_PORT_ALLOCATION = CimClass("Msvm_EthernetPortAllocationSettingData", _rasd() + [
     _p("EnabledState", "uint16"), _p("RequiredFeatures", array=True), _p("RequiredFeatureHints", array=True),
-    _p("TestReplicaPoolID"), _p("TestReplicaSwitchName"),
+    _p("TestReplicaPoolID"), _p("TestReplicaSwitchName"), _p("DesiredVLANEndpointMode", "uint16"),
+    _p("OtherEndpointMode"), _p("LastKnownSwitchName"), _p("CompartmentGuid"),
 ], ("CIM_EthernetPortAllocationSettingData",) + _RASD)
 FAILOVER_NETWORK_SETTING = CimClass("Msvm_FailoverNetworkAdapterSettingData", [
     _p("Caption"), _p("Description"), _p("ElementName"), _p("InstanceID", key=True), _p("ProtocolIFType", "uint16"),
