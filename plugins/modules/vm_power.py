@@ -171,11 +171,19 @@ vms:
       description:
         - For a failed-over Replica VM or a test VM this task starts, the network guard's decision; null for the
           other VMs.
-        - C(outcome) is V(safe), V(unsafe) (the VM was not started; its error says what to set) or V(allowed)
-          (unsafe, started because O(allow_unsafe_network) names it); C(reasons) says why, adapter by adapter.
+        - RV(vms[].network_guard.outcome) is V(safe), V(unsafe) (the VM was not started; its error says what to set)
+          or V(allowed) (unsafe, started because O(allow_unsafe_network) names it).
       type: dict
-      sample: {outcome: unsafe, reasons: ["adapter 'Network Adapter' is on external switch 'Production' and has no
-        failover TCP/IP settings"]}
+      contains:
+        outcome:
+          description: V(safe), V(unsafe) or V(allowed).
+          type: str
+          sample: unsafe
+        reasons:
+          description: Why, adapter by adapter (the unsafe adapters when there are some).
+          type: list
+          elements: str
+          sample: ["adapter 'Network Adapter' is on external switch 'Production' and has no failover TCP/IP settings"]
     stopped_by:
       description: With O(state=off), how the VM was stopped, V(guest) or V(turn_off); null if it was not stopped.
       type: str

@@ -102,8 +102,13 @@ class Row:  # pylint: disable=too-many-instance-attributes
 
 
 def fleet(count: int, job_seconds: float, latency_ms: float, boot_seconds: float = 1.0) -> dict:
+    # Each on the production (external) switch with failover addresses of its own: the network guard reads the
+    # adapters and the switch's kind before the boot, and lets them all start.
     vms = [{"name": "vm%04d" % i, "mode": "replica", "state": "replicating", "power": "off",
-            "boot_seconds": boot_seconds, "shutdown_seconds": 1} for i in range(count)]
+            "boot_seconds": boot_seconds, "shutdown_seconds": 1,
+            "adapters": [{"switch": "Production", "failover": {
+                "ip_addresses": ["192.168.%d.%d" % (60 + i // 250, i % 250 + 1)], "subnets": ["255.255.255.0"]}}]}
+           for i in range(count)]
     return {"hosts": [{"name": "HV-BENCH", "users": [USER], "job_seconds": job_seconds,
                        "network_latency_ms": latency_ms, "vms": vms}]}
 
