@@ -35,6 +35,7 @@ def hosts():
 def start(hosts, **extra):
     vms = [vm("app01", adapters=[{"name": "Network Adapter", "switch": "Production"}]),
            vm("two01", adapters=[{"name": "Front"}, {"name": "Back"}]),
+           vm("dup01", adapters=[{"name": "Twin NIC"}, {"name": "TWIN NIC"}]),
            vm("plain01", mode="none", state="disabled", power="running"),
            vm("web01", mode="primary", power="running")]
     return hosts.start(vms, switches=SWITCHES, **extra)
@@ -93,6 +94,7 @@ def test_check_mode_and_diff_send_nothing(hosts):
     ([{"name": "app01", "adapters": [{"failover": {"mask": "255.0.0.0"}}]}], "unknown key(s) mask"),
     ([{"name": "app01", "adapters": [{"name": "Nope", "test_switch": ""}]}], "no network adapter named 'Nope'"),
     ([{"name": "two01", "adapters": [{"test_switch": ""}]}], "has 2 network adapters ('Front', 'Back'): name"),
+    ([{"name": "dup01", "adapters": [{"name": "twin nic", "test_switch": ""}]}], "2 network adapters named 'twin nic'"),
     ([{"name": "app01", "adapters": [{"test_switch": "Lab2"}]}], "no virtual switch named 'Lab2'"),
     ([{"name": "app01", "adapters": [{"test_switch": "TWIN"}]}], "2 virtual switches are named 'TWIN'"),
     ([{"name": "plain01", "adapters": [{"failover": {}}]}], "is not replicated"),
