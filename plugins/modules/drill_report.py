@@ -133,7 +133,10 @@ result:
   returned: always
   type: str
 left_failed_over:
-  description: Every VM the drill left failed over, as C(VM on HOST (state)); these are also warnings.
+  description:
+    - Every VM that ended the drill failed over, as C(VM on HOST (state)), whoever failed it over (a VM already
+      failed over at the pre-check, left by an earlier drill that was stopped, is listed too); these are also
+      warnings.
   returned: always
   type: list
   elements: str

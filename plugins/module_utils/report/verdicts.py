@@ -136,8 +136,15 @@ class _VmVerdict:
 
     def _entry(self, pre: Dict[str, Any], point: Optional[Dict[str, Any]], failover: Dict[str, Any],
                checks: Dict[str, Any], revert: Dict[str, Any], final: Optional[str]) -> Dict[str, Any]:
-        left = final in FAILED_OVER_STATES and pre["state"] not in FAILED_OVER_STATES
-        if left and self.revert_wanted:
+        # A VM that ends failed over is reported so, whoever failed it over: a rerun after a killed drill must not
+        # say "0 left failed over" while the table shows Recovered.
+        left = final in FAILED_OVER_STATES
+        if left and self.revert_wanted and pre["state"] in FAILED_OVER_STATES:
+            self.errors.append("LEFT FAILED OVER: VM %s is %s on %s, as it already was before this drill (an earlier "
+                               "drill that was stopped, or an operator): this drill did not touch it; revert it with "
+                               "hyperv.replica.failover state=reverted (or Stop-VMFailover) once you know why" % (
+                                   self.precheck.get("name"), final, self.record.get("host")))
+        elif left and self.revert_wanted:
             # Without revert the VM is failed over on purpose: the report lists it, but it is not an error.
             self.errors.append("LEFT FAILED OVER: VM %s is %s on %s because its revert did not succeed; revert it with "
                                "hyperv.replica.failover state=reverted (or Stop-VMFailover) once the cause is fixed" % (

@@ -122,6 +122,20 @@ def test_a_failed_revert_leaves_the_vm_failed_over_loudly():
     assert report["counts"]["left_failed_over"] == 1 and report["result"] == "failed"
 
 
+def test_a_vm_already_failed_over_before_the_drill_is_reported_left_failed_over():
+    """A rerun after a killed drill: the VM was Recovered at the pre-check, which fails it, and it still is."""
+    rec = record(names=("web01", "sql01"))
+    rec["precheck"][1] = dict(pre("sql01", passed=False, problems=["it is Recovered (failed over)"]), state="Recovered")
+    rec["failover"]["vms"] = rec["failover"]["vms"][:1]
+    rec["revert"]["vms"] = rec["revert"]["vms"][:1]
+    report = report_of(rec)
+    sql = vm(report, "sql01")
+    assert sql["final_state"] == "Recovered" and sql["left_failed_over"] is True
+    assert any("as it already was before this drill" in e and "did not touch it" in e for e in sql["errors"])
+    assert report["counts"]["left_failed_over"] == 1 and left_failed_over(report) == ["sql01 on HV01 (Recovered)"]
+    assert vm(report, "web01")["left_failed_over"] is False
+
+
 def test_a_job_still_running_at_the_timeout_is_in_progress_not_failed_over():
     rec = record(names=("web01",))
     rec["failover"]["vms"][0] = entry("web01", "Failover in progress", error="still in progress after 900s",
