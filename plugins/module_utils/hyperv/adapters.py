@@ -150,18 +150,17 @@ def adapter_view(adapter: Adapter, switch_names: Dict[str, str]) -> Dict[str, ob
             "test_switch": adapter.test_switch, "failover": normalized(failover_ip(adapter.failover)).as_dict()}
 
 
-def _nic_of(instance_id: str, vm_id: str) -> str:
-    """The adapter GUID in "Microsoft:<VM>\\<NIC>[\\C]" or "Microsoft:FailoverNetworkSetting\\<VM>\\<NIC>"."""
-    parts = instance_id.replace("/", "\\").split("\\")
-    for index, part in enumerate(parts[:-1]):
-        if part.upper().endswith(vm_id.upper()):
-            return parts[index + 1].upper()
-    return ""
+# How the InstanceIDs of a VM's adapters and connections, and of their failover settings, begin (before the VM GUID).
+PREFIX, FAILOVER_PREFIX = "Microsoft:", "Microsoft:FailoverNetworkSetting\\"
 
 
-def _prefixes(vm_id: str) -> Tuple[str, str]:
-    """How the InstanceIDs of a VM's adapters, connections and failover settings begin."""
-    return "MICROSOFT:%s\\" % vm_id, "MICROSOFT:FAILOVERNETWORKSETTING\\%s\\" % vm_id
+def _owner(instance_id: str) -> Tuple[str, str]:
+    """(VM GUID, adapter GUID), upper case, of "Microsoft:<VM>\\<NIC>[\\C]" or
+    "Microsoft:FailoverNetworkSetting\\<VM>\\<NIC>"; ("", "") for any other shape."""
+    text = instance_id[len(FAILOVER_PREFIX):] if instance_id.upper().startswith(FAILOVER_PREFIX.upper()) else \
+        instance_id[len(PREFIX):] if instance_id.upper().startswith(PREFIX.upper()) else ""
+    parts = text.split("\\")
+    return (parts[0].upper(), parts[1].upper()) if len(parts) >= 2 else ("", "")
 
 
 def read_adapters(cim: CimClient, vms: Iterable[VM]) -> Dict[str, List[Adapter]]:
@@ -172,19 +171,13 @@ def read_adapters(cim: CimClient, vms: Iterable[VM]) -> Dict[str, List[Adapter]]
     found: Dict[str, Dict[str, Adapter]] = {vm_id: {} for vm_id in ids}
     if not ids:
         return {}
-    prefixes = [["Microsoft:%s\\" % vm_id for vm_id in chunk] for chunk in wql.chunks(ids, LOOKUP_CHUNK)]
-    failover_prefixes = [["Microsoft:FailoverNetworkSetting\\%s\\" % vm_id for vm_id in chunk]
-                         for chunk in wql.chunks(ids, LOOKUP_CHUNK)]
-    queries = [wql.select(cls, wql.any_starting("InstanceID", chunk)) for cls in (PORT_CLASS, CONNECTION_CLASS)
-               for chunk in prefixes]
-    queries += [wql.select(FAILOVER_CLASS, wql.any_starting("InstanceID", chunk)) for chunk in failover_prefixes]
-    rows = cim.query_all(queries)
-    for row in sorted(rows, key=lambda r: r.class_name != PORT_CLASS):
-        instance_id = str(row.get("InstanceID") or "")
-        vm_id = next((v for v in ids if instance_id.upper().startswith(_prefixes(v))), "")
-        nic = _nic_of(instance_id, vm_id) if vm_id else ""
-        if not nic:
-            continue
+    queries = [wql.select(cls, wql.any_starting("InstanceID", [prefix + vm_id + "\\" for vm_id in chunk]))
+               for cls, prefix in ((PORT_CLASS, PREFIX), (CONNECTION_CLASS, PREFIX), (FAILOVER_CLASS, FAILOVER_PREFIX))
+               for chunk in wql.chunks(ids, LOOKUP_CHUNK)]
+    for row in sorted(cim.query_all(queries), key=lambda r: r.class_name != PORT_CLASS):
+        vm_id, nic = _owner(str(row.get("InstanceID") or ""))
+        if vm_id not in found or not nic:
+            continue  # a recovery point's copy, or an InstanceID of another shape
         adapter = found[vm_id].setdefault(nic, Adapter(vm_id, nic))
         if row.class_name == PORT_CLASS:
             adapter.port = row

@@ -10,7 +10,7 @@ by Msvm_ElementSettingData its Msvm_EthernetPortAllocationSettingData, whose Hos
 connects to: the host's own Msvm_ComputerSystem (an internal port), anything else (Msvm_ExternalEthernetPort, a
 Wi-Fi port) an external one, nothing or a switch a VM's port. External wins over internal; neither is private.
 That costs one query per port, so kinds are read only for the switches a decision needs (network_guard.py).
-A port whose settings cannot be read makes the switch ``unknown``, which no decision treats as safe.
+A switch the host does not list has no kind here: network_guard.py counts it ``unknown``, never safe.
 """
 
 from __future__ import annotations
